@@ -1,0 +1,78 @@
+"""Configuration defaults.
+
+Order of precedence (later wins): these defaults, ``instance/config.py``,
+environment variables prefixed ``MODERATION_`` (``MODERATION_SECRET_KEY``,
+``MODERATION_RATELIMIT_ENABLED=false``; values are parsed as JSON when they can
+be), and ``DATABASE_URL``. Nothing here touches the disk or the network: the
+factory resolves paths against the instance folder.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Defaults:
+    #: Filled in by the factory from instance/secret_key when not configured.
+    SECRET_KEY: str | None = None
+    #: None means SQLite at instance/moderation.sqlite3.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+    #: Whole-request cap: a 5,000-character comment plus its fields fits easily.
+    MAX_CONTENT_LENGTH = 64 * 1024
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: CSRF tokens last as long as the session, so a reader who writes slowly
+    #: is not punished for it.
+    WTF_CSRF_TIME_LIMIT = None
+    #: Number of proxies in front of the app whose X-Forwarded-For is trusted.
+    PROXY_FIX_X_FOR = 0
+
+    # --- Comments --------------------------------------------------------
+    COMMENT_MAX_LENGTH = 5000
+    AUTHOR_MAX_LENGTH = 100
+    COMMENT_MAX_DEPTH = 5
+    COMMENTS_PER_PAGE = 50
+    #: Same text from the same email on the same article within this window
+    #: is a duplicate.
+    DUPLICATE_WINDOW_SECONDS = 600
+    #: How many of the reader's own comment ids the session remembers, so a
+    #: held comment shows as "awaiting moderation" in their browser only.
+    OWN_COMMENTS_REMEMBERED = 50
+
+    # --- Rate limits (Flask-Limiter) ---------------------------------------
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    COMMENT_RATE_LIMIT = "5 per minute; 60 per hour"
+    LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
+
+    # --- Model and routing -----------------------------------------------
+    #: Registry of model versions; relative paths are inside the instance folder.
+    MODELS_DIR = "models"
+    #: Per-label overrides of the model card's thresholds, e.g.
+    #: {"spam": {"review": 0.4, "high": 0.98}}.
+    THRESHOLDS: dict[str, dict[str, float]] = {}
+    MAX_LINKS = 2
+    #: Words that hold a comment for a moderator (WordPress "Comment Moderation").
+    MODERATION_WORDS: list[str] = []
+    #: Words that send a comment to spam (WordPress "Disallowed Comment Keys").
+    BLOCK_WORDS: list[str] = []
+    #: An email with an approved comment is trusted for borderline scores.
+    TRUST_APPROVED_AUTHORS = True
+    #: Spam rejections after which the queue offers to ban an author.
+    BAN_SUGGESTION_AFTER = 3
+    #: How much one moderator decision weighs against one public example.
+    DECISION_WEIGHT = 10.0
+    #: Public data the "Retrain" button trains on besides decisions, as
+    #: FORMAT:PATH specs; relative paths are resolved against the project root.
+    TRAINING_DATA: list[str] = [
+        "csv:training/data",
+        "youtube:../shared/datasets/youtube-spam",
+        "sms:../shared/datasets/sms-spam",
+        "olid:../shared/datasets/olid",
+        "davidson:../shared/datasets/davidson-hate-offensive",
+    ]

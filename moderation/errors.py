@@ -1,0 +1,59 @@
+"""Error pages and response headers: every bad request gets a 4xx with a message, never a 500 page with a trace."""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .rendering import comment_html, highlight, link
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "There is nothing here.",
+    405: "That action is not allowed here.",
+    413: "That was too much to send at once. Comments are limited to 5,000 characters.",
+    429: "Too many requests. Please wait a minute and try again.",
+    500: "Something went wrong on our side. Nothing you sent was lost; please try again.",
+}
+
+#: Only our own files; no inline script, so injected markup cannot run.
+CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(code: int, message: str | None = None) -> tuple[Response | str, int]:
+    message = message or MESSAGES.get(code, "The request failed.")
+    if wants_json():
+        return jsonify(error=message, status=code), code
+    return render_template("error.html", code=code, message=message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
+        code = exc.code or 500
+        # A view's abort(400, "...") carries a message for the reader; defaults do not.
+        custom = exc.description != type(exc).description and code in (400, 403, 404)
+        return error_response(code, exc.description if custom else None)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
+        return error_response(400, "The form had expired or was not sent from this site. Please go back, reload the page and try again.")
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+    app.add_template_filter(comment_html, "comment_html")
+    app.add_template_filter(highlight, "highlight")
+    app.add_template_filter(lambda url, label: link(url, label), "comment_link")

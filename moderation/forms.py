@@ -1,0 +1,87 @@
+"""Flask-WTF forms: field formats and their messages; rules needing the database live in submit.py."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, ValidationError
+
+from .config import Defaults
+
+
+def _not_blank(form: FlaskForm, field: StringField) -> None:
+    if not (field.data or "").strip():
+        raise ValidationError("This field cannot be only spaces.")
+
+
+class CommentForm(FlaskForm):
+    """WordPress's field names, so existing habits, themes and browser autofill carry over."""
+
+    comment = TextAreaField(
+        "Comment",
+        validators=[
+            InputRequired("Please type a comment."),
+            _not_blank,
+            Length(max=Defaults.COMMENT_MAX_LENGTH,
+                   message=f"Comments are limited to {Defaults.COMMENT_MAX_LENGTH:,} characters."),
+        ],
+    )
+    author = StringField(
+        "Name",
+        validators=[
+            InputRequired("Please give a name."),
+            _not_blank,
+            Length(max=Defaults.AUTHOR_MAX_LENGTH,
+                   message=f"Names are limited to {Defaults.AUTHOR_MAX_LENGTH} characters."),
+        ],
+    )
+    email = StringField(
+        "Email",
+        validators=[
+            InputRequired("Please give an email address; it is never shown."),
+            Length(max=254),
+            Email("Please give a valid email address.", check_deliverability=False),
+        ],
+    )
+    url = StringField(
+        "Website",
+        validators=[Optional(), Length(max=200), URL(message="Please give a full web address, starting with http:// or https://.")],
+    )
+    comment_parent = HiddenField()
+    #: Honeypot: hidden from people by CSS; bots that fill every field reveal themselves.
+    website_confirm = StringField("Leave this field empty")
+    remember = BooleanField("Save my name, email, and website in this browser for the next time I comment.")
+
+    def validate_comment_parent(self, field: HiddenField) -> None:
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError("The comment you are replying to is not available.")
+
+    def parent_id(self) -> int | None:
+        return int(self.comment_parent.data) if self.comment_parent.data else None
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
+    remember = BooleanField("Keep me signed in")
+
+
+class ChangePasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[InputRequired(), Length(min=12, max=200, message="Use at least 12 characters.")],
+    )
+    confirm = PasswordField(
+        "Repeat it", validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A blank form: action buttons carry CSRF like every other form."""
+
+
+class DecisionForm(FlaskForm):
+    """One moderator action on one comment, with the status the moderator saw."""
+
+    action = SelectField(choices=["approve", "reject", "spam", "pending"])
+    label = SelectField(choices=["", "spam", "toxic"], validate_choice=True, default="")
+    seen_status = HiddenField()

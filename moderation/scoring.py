@@ -1,0 +1,95 @@
+"""The classifier as the app sees it: the active model version, loaded once per process.
+
+Promotion writes a new ``active`` alias in the registry; ``Scorer.model`` reads
+that one small file on each call and reloads only when it names another
+version, so every process picks up a promoted model without a restart and
+without reloading per request. If the new version cannot be loaded the
+previous one keeps serving; if none can, scoring raises ``ScoringUnavailable``
+and the submit path holds the comment for a human.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from training.registry import LoadedModel, ModelLoadError, Registry
+
+from .policy import Thresholds
+
+log = logging.getLogger(__name__)
+
+#: How many terms per label a moderator sees as the reason for a score.
+EXPLAIN_TERMS = 5
+
+
+class ScoringUnavailable(RuntimeError):
+    """No model could score the comment: the caller must hold it, never publish it."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    version: str
+    scores: dict[str, float]
+    explanation: dict[str, list[tuple[str, float]]]
+
+
+class Scorer:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._model: LoadedModel | None = None
+        self._lock = threading.Lock()
+
+    def model(self) -> LoadedModel:
+        """The active model, reloaded when the registry's alias has moved."""
+        try:
+            active = self.registry.active_version()
+        except OSError as exc:
+            active = None
+            log.error("cannot read the active model alias: %s", exc)
+        current = self._model
+        if current is not None and (active is None or current.version == active):
+            return current
+        if active is None:
+            raise ScoringUnavailable("no active model version")
+        with self._lock:
+            if self._model is None or self._model.version != active:
+                try:
+                    self._model = self.registry.load(active)
+                except ModelLoadError as exc:
+                    log.error("model %s cannot be loaded, keeping %s: %s", active,
+                              self._model.version if self._model else "none", exc)
+                    if self._model is None:
+                        raise ScoringUnavailable(str(exc)) from exc
+            return self._model
+
+    def score(self, text: str) -> Scored:
+        model = self.model()
+        try:
+            scores = model.score(text)
+            explanation = model.explain(text, k=EXPLAIN_TERMS)
+        except Exception as exc:  # a model bug must hold the comment, not lose it
+            raise ScoringUnavailable(f"model {model.version} failed: {exc}") from exc
+        return Scored(model.version, {k: float(v) for k, v in scores.items()}, explanation)
+
+    def thresholds(self, overrides: Mapping[str, Mapping[str, float]]) -> dict[str, Thresholds]:
+        """The active model's thresholds with the site's configured overrides applied."""
+        model = self.model()
+        result = {}
+        for label, t in model.thresholds.items():
+            o = overrides.get(label, {})
+            result[label] = Thresholds(review=float(o.get("review", t.review)),
+                                       high=float(o.get("high", t.high)))
+        return result
+
+
+def models_dir() -> Path:
+    return Path(current_app.instance_path) / current_app.config["MODELS_DIR"]
+
+
+def get_scorer() -> Scorer:
+    return current_app.extensions["moderation.scorer"]

@@ -1,0 +1,192 @@
+"""The only way a comment enters: validate, score, route, store.
+
+Every step is a plain function so the path reads top to bottom in ``submit``
+and each step can be tested without HTTP. Whatever goes wrong after
+validation, the comment is stored: a scoring failure holds it for a human.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .extensions import db
+from .models import Article, Ban, Comment, Status, utcnow
+from .policy import Route, Settings, Signals, route
+from .scoring import Scored, ScoringUnavailable, get_scorer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a reader typed, already checked for format by the form."""
+
+    text: str
+    author: str
+    email: str
+    url: str = ""
+    parent_id: int | None = None
+    honeypot: bool = False
+
+
+@dataclass(frozen=True)
+class Client:
+    ip: str
+    user_agent: str = ""
+
+
+class SubmitError(ValueError):
+    """A comment that cannot be accepted; ``field`` names the form field to show it at."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def submit(article: Article, draft: Draft, client: Client) -> Comment:
+    draft = normalise(draft)
+    parent = validate(article, draft)
+    ip_hash = hash_ip(client.ip)
+    scored = score(draft.text)
+    decision = route(
+        scored.scores if scored else None,
+        signals(article, draft, ip_hash),
+        settings(),
+    )
+    return store(article, parent, draft, client, ip_hash, scored, decision)
+
+
+def normalise(draft: Draft) -> Draft:
+    return Draft(
+        text=draft.text.replace("\r\n", "\n").strip(),
+        author=" ".join(draft.author.split()),
+        email=draft.email.strip().lower(),
+        url=draft.url.strip(),
+        parent_id=draft.parent_id,
+        honeypot=draft.honeypot,
+    )
+
+
+def validate(article: Article, draft: Draft) -> Comment | None:
+    """Rules that need the database; returns the parent comment of a reply."""
+    if not article.comments_open:
+        raise SubmitError(None, "Comments are closed on this article.")
+    if not draft.text:
+        raise SubmitError("comment", "Please type a comment.")
+    if not draft.author:
+        raise SubmitError("author", "Please give a name.")
+    parent = None
+    if draft.parent_id is not None:
+        parent = db.session.get(Comment, draft.parent_id)
+        if parent is None or parent.article_id != article.id or parent.status != Status.PUBLISHED:
+            raise SubmitError("comment_parent", "The comment you are replying to is not available.")
+        if parent.depth >= current_app.config["COMMENT_MAX_DEPTH"]:
+            raise SubmitError("comment_parent", "This thread is nested as deep as it can go.")
+    since = utcnow() - timedelta(seconds=current_app.config["DUPLICATE_WINDOW_SECONDS"])
+    duplicate = db.session.scalar(
+        sa.select(Comment.id).where(
+            Comment.article_id == article.id,
+            Comment.email == draft.email,
+            Comment.text == draft.text,
+            Comment.created_at >= since,
+        ).limit(1)
+    )
+    if duplicate is not None:
+        raise SubmitError("comment", "Duplicate comment: it looks as though you've already said that.")
+    return parent
+
+
+def hash_ip(ip: str) -> str:
+    """Keyed hash: moderators can ban and group by IP without the app storing addresses."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def score(text: str) -> Scored | None:
+    try:
+        return get_scorer().score(text)
+    except ScoringUnavailable as exc:
+        log.error("scoring failed, holding the comment: %s", exc)
+        return None
+
+
+def signals(article: Article, draft: Draft, ip_hash: str) -> Signals:
+    banned = db.session.scalar(
+        sa.select(Ban.id).where(
+            sa.or_(
+                sa.and_(Ban.kind == "email", Ban.value == draft.email),
+                sa.and_(Ban.kind == "ip", Ban.value == ip_hash),
+            )
+        ).limit(1)
+    )
+    approved = db.session.scalar(
+        sa.select(Comment.id).where(
+            Comment.email == draft.email,
+            Comment.status == Status.PUBLISHED,
+            Comment.decided_at.is_not(None),
+        ).limit(1)
+    )
+    return Signals(
+        text=draft.text,
+        author=draft.author,
+        email=draft.email,
+        url=draft.url,
+        honeypot=draft.honeypot,
+        banned=banned is not None,
+        author_has_approved=approved is not None,
+        article_hold_all=article.hold_all,
+    )
+
+
+def settings() -> Settings:
+    config = current_app.config
+    try:
+        thresholds = get_scorer().thresholds(config["THRESHOLDS"])
+    except ScoringUnavailable:
+        thresholds = {}
+    return Settings(
+        thresholds=thresholds,
+        max_links=config["MAX_LINKS"],
+        moderation_words=tuple(config["MODERATION_WORDS"]),
+        block_words=tuple(config["BLOCK_WORDS"]),
+        trust_approved_authors=config["TRUST_APPROVED_AUTHORS"],
+    )
+
+
+def store(
+    article: Article,
+    parent: Comment | None,
+    draft: Draft,
+    client: Client,
+    ip_hash: str,
+    scored: Scored | None,
+    decision: Route,
+) -> Comment:
+    comment = Comment(
+        article=article,
+        parent=parent,
+        depth=parent.depth + 1 if parent else 1,
+        author=draft.author,
+        email=draft.email,
+        url=draft.url or None,
+        text=draft.text,
+        ip_hash=ip_hash,
+        user_agent=client.user_agent[:300],
+        status=decision.status,
+        routed_status=decision.status,
+        route_rule=decision.rule,
+        route_reason=decision.reason[:300],
+        scores=scored.scores if scored else None,
+        explanation={k: [list(t) for t in v] for k, v in scored.explanation.items()} if scored else None,
+        model_version=scored.version if scored else None,
+    )
+    db.session.add(comment)
+    db.session.commit()
+    return comment

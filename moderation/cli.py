@@ -1,0 +1,129 @@
+"""``flask --app moderation ...`` commands: the database, content, accounts and the model.
+
+The model commands (train, evaluate, models, score) are defined by the training
+library; this module only hands them the app's registry and its moderator
+decisions, so training never imports the web app.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+import flask_migrate
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from training.cli import make_commands
+from training.registry import Registry
+
+from .articles import ArticleFormatError, import_article, import_demo_articles
+from .extensions import db
+from .models import Article, Moderator, Role
+
+MIN_PASSWORD = 12
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create the schema, or upgrade it to the newest migration; safe to run twice."""
+    flask_migrate.upgrade()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("import-article")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_article_command(path: Path) -> None:
+    """Import a plain-text article: title line, blank-line separated paragraphs."""
+    try:
+        article = import_article(path.read_bytes().decode("utf-8", errors="replace"))
+    except ArticleFormatError as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    click.echo(f"Imported “{article.title}” at /articles/{article.slug}")
+
+
+def read_password() -> str:
+    """From a hidden prompt on a terminal, else the first line of standard input (for scripts)."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"The password must have at least {MIN_PASSWORD} characters.")
+    return password
+
+
+@click.command("create-moderator")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="May retrain and promote models, and read the audit log.")
+def create_moderator(email: str, admin: bool) -> None:
+    """Create a moderator account, or reset the password and role of an existing one."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.ClickException("Give the moderator's email address.")
+    password = read_password()
+    moderator = db.session.scalar(sa.select(Moderator).where(Moderator.email == email))
+    created = moderator is None
+    if moderator is None:
+        moderator = Moderator(email=email, password_hash="")
+        db.session.add(moderator)
+    moderator.set_password(password)
+    moderator.role = Role.ADMIN if admin else Role.MODERATOR
+    moderator.must_change_password = False
+    db.session.commit()
+    click.echo(f"{'Created' if created else 'Updated'} {moderator.role.value} {email}.")
+
+
+def first_admin_password() -> str | None:
+    """A generated one-time password for the first admin, or None when accounts exist."""
+    if db.session.scalar(sa.select(sa.func.count(Moderator.id))):
+        return None
+    password = secrets.token_urlsafe(12)
+    admin = Moderator(email="admin@localhost", password_hash="", role=Role.ADMIN, must_change_password=True)
+    admin.set_password(password)
+    db.session.add(admin)
+    db.session.commit()
+    return password
+
+
+@click.command("quickstart")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Prepare everything but do not start the server.")
+def quickstart(host: str, port: int, no_serve: bool) -> None:
+    """Prepare the database, demo articles, model and first admin, then serve with gunicorn."""
+    flask_migrate.upgrade()
+    if not db.session.scalar(sa.select(sa.func.count(Article.id))):
+        for article in import_demo_articles():
+            click.echo(f"Demo article: /articles/{article.slug}")
+    registry: Registry = current_app.extensions["moderation.scorer"].registry
+    click.echo(f"Active model: {registry.active_version() or 'none (every comment will wait for a moderator)'}")
+    password = first_admin_password()
+    base = f"http://{host}:{port}"
+    if password:
+        click.secho(f"\nModerator sign-in: {base}/auth/login\n  email:    admin@localhost\n"
+                    f"  password: {password}   (one-time: you choose your own at first sign-in)\n", bold=True)
+    else:
+        click.echo(f"\nModerators sign in at {base}/auth/login "
+                   "(new account: flask --app moderation create-moderator EMAIL --admin)\n")
+    if no_serve:
+        return
+    click.echo(f"Serving {base} with gunicorn (Ctrl+C stops it)")
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+                               "--workers", "1", "--threads", "4", "--access-logfile", "-",
+                               "moderation:create_app()"])
+
+
+def register(app: Flask) -> None:
+    from .decisions import training_examples
+
+    for command in (init_db, import_article_command, create_moderator, quickstart):
+        app.cli.add_command(command)
+    model_commands = make_commands(
+        get_registry=lambda: current_app.extensions["moderation.scorer"].registry,
+        get_decisions=lambda: training_examples(current_app.config["DECISION_WEIGHT"]),
+    )
+    for command in model_commands:
+        app.cli.add_command(command)

@@ -1,0 +1,114 @@
+"""What the moderator queue shows: tabs, counts, filters, sort orders and pages, as plain functions.
+
+Risk and uncertainty orders are computed in Python over (id, scores) pairs of
+the filtered set, because JSON arithmetic differs between SQLite and
+PostgreSQL; only the comments of the requested page are then loaded whole.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Comment, Status
+from .policy import Thresholds
+
+TABS: dict[str, Status | None] = {
+    "pending": Status.PENDING,
+    "spam": Status.SPAM,
+    "rejected": Status.REJECTED,
+    "approved": Status.PUBLISHED,
+    "all": None,
+}
+SORTS = ("risk", "uncertainty", "newest", "oldest")
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    tab: str = "pending"
+    sort: str = "risk"
+    article_id: int | None = None
+    author: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> QueueQuery:
+        tab = args.get("tab", "pending")
+        sort = args.get("sort", "risk")
+        article = args.get("article", "")
+        page = args.get("page", "1")
+        return cls(
+            tab=tab if tab in TABS else "pending",
+            sort=sort if sort in SORTS else "risk",
+            article_id=int(article) if article.isdigit() else None,
+            author=args.get("author", "").strip()[:254],
+            page=int(page) if page.isdigit() and int(page) > 0 else 1,
+        )
+
+    def params(self, **changes: object) -> dict[str, object]:
+        """URL parameters for this view, with changes (for tab links, pages, redirects)."""
+        values: dict[str, object] = {"tab": self.tab, "sort": self.sort, "article": self.article_id,
+                                     "author": self.author or None, "page": self.page}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "", 1) or k == "tab"}
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    comments: list[Comment]
+    page: int
+    pages: int
+    total: int
+
+
+def counts() -> dict[str, int]:
+    by_status = dict(db.session.execute(sa.select(Comment.status, sa.func.count()).group_by(Comment.status)).all())
+    result = {tab: by_status.get(status, 0) for tab, status in TABS.items() if status is not None}
+    result["all"] = sum(by_status.values())
+    return result
+
+
+def _filters(query: QueueQuery) -> list[sa.ColumnElement[bool]]:
+    conditions = []
+    status = TABS[query.tab]
+    if status is not None:
+        conditions.append(Comment.status == status)
+    if query.article_id is not None:
+        conditions.append(Comment.article_id == query.article_id)
+    if query.author:
+        pattern = "%" + query.author.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(sa.or_(sa.func.lower(Comment.author).like(pattern, escape="\\"),
+                                 Comment.email.like(pattern, escape="\\")))
+    return conditions
+
+
+def risk(scores: Mapping[str, float] | None) -> float:
+    return max((scores or {}).values(), default=0.0)
+
+
+def uncertainty(scores: Mapping[str, float] | None, thresholds: Mapping[str, Thresholds]) -> float:
+    """Distance to the nearest review threshold: small means the model could go either way."""
+    if not scores:
+        return 0.0
+    return min((abs(s - thresholds[label].review) if label in thresholds else abs(s - 0.5))
+               for label, s in scores.items())
+
+
+def fetch(query: QueueQuery, thresholds: Mapping[str, Thresholds]) -> QueuePage:
+    conditions = _filters(query)
+    rows = db.session.execute(sa.select(Comment.id, Comment.scores, Comment.created_at).where(*conditions)).all()
+    if query.sort == "risk":
+        rows.sort(key=lambda r: (-risk(r.scores), r.created_at))
+    elif query.sort == "uncertainty":
+        rows.sort(key=lambda r: (uncertainty(r.scores, thresholds), r.created_at))
+    else:
+        rows.sort(key=lambda r: (r.created_at, r.id), reverse=query.sort == "newest")
+    pages = max(1, math.ceil(len(rows) / PER_PAGE))
+    page = min(query.page, pages)
+    ids = [r.id for r in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    loaded = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(ids)))} if ids else {}
+    return QueuePage([loaded[i] for i in ids], page, pages, len(rows))

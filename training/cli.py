@@ -1,0 +1,162 @@
+"""The model commands, as plain click commands the web app registers under ``flask --app moderation``.
+
+They are defined here, next to what they manage, and take the registry and
+the moderators' decisions as callables, so the training library never imports
+the app and the commands can be tested with a temporary registry.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from .datasets import Dataset, Example, load
+from .evaluate import LabelMetrics, compare, evaluate, format_table, metrics_json
+from .registry import LoadedModel, Registry, RegistryError
+from .train import train
+
+
+@contextmanager
+def _as_message() -> Iterator[None]:
+    """Show an expected failure (bad spec, unknown version, corrupt model) as one line, exit 1."""
+    try:
+        yield
+    except (RegistryError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def _load_data(specs: Sequence[str]) -> list[Dataset]:
+    datasets = []
+    for spec in specs:
+        dataset = load(spec)
+        click.echo(f"Loaded {spec}: {len(dataset.examples):,} examples"
+                   + (f", skipped {sum(dataset.skipped.values()):,}" if dataset.skipped else ""))
+        datasets.append(dataset)
+    return datasets
+
+
+def _thresholds_text(model: LoadedModel) -> str:
+    lines = []
+    for label, t in model.thresholds.items():
+        note = model.card["thresholds"][label].get("note")
+        lines.append(f"  {label}: review at {t.review:.3f}, high at {t.high:.3f}" + (f" ({note})" if note else ""))
+    return "\n".join(lines)
+
+
+def make_commands(get_registry: Callable[[], Registry],
+                  get_decisions: Callable[[], list[Example]]) -> list[click.Command]:
+    """``train``, ``evaluate``, ``models`` (list, promote, rollback) and ``score``."""
+
+    data_option = click.option("--data", "specs", multiple=True, metavar="FORMAT:PATH",
+                               help="A labelled data set, e.g. csv:training/data (repeatable).")
+    model_option = click.option("--model", "version", metavar="VERSION",
+                                help="A model version (default: the active one).")
+
+    @click.command("train")
+    @data_option
+    @click.option("--decisions", is_flag=True, help="Add the moderators' decisions, weighted up.")
+    @click.option("--promote", is_flag=True, help="Make the new version active if it loads.")
+    @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the held-out split.")
+    def train_command(specs: tuple[str, ...], decisions: bool, promote: bool, seed: int) -> None:
+        """Train a new model version, measure it on held-out data and save it."""
+        if not specs and not decisions:
+            raise click.UsageError("Give at least one --data FORMAT:PATH, or --decisions.")
+        with _as_message():
+            datasets = _load_data(specs)
+            extra = get_decisions() if decisions else []
+            if decisions:
+                click.echo(f"Moderator decisions: {len(extra):,}")
+            registry = get_registry()
+            parent = registry.active_version()
+            result = train(datasets, extra=extra, seed=seed, parent=parent,
+                           progress=lambda step, fraction: click.echo(f"[{fraction:4.0%}] {step}"))
+            version = registry.save(result)
+            model = registry.load(version)
+            click.echo(f"\nNew version {version}: {result.training_seconds:.1f} s, "
+                       f"peak memory {result.peak_memory_mb:.0f} MB")
+            results: dict[str, dict[str, LabelMetrics]] = {version: result.metrics}
+            if parent:
+                try:
+                    results = compare(model, registry.load(parent), result.validation)
+                    click.echo(f"Held-out examples, new version against the active {parent}:")
+                except RegistryError as exc:
+                    click.echo(f"(the active version cannot be compared: {exc})")
+            click.echo(format_table(results))
+            click.echo("Thresholds:\n" + _thresholds_text(model))
+            if promote:
+                registry.promote(version)
+                click.echo(f"Active version: {version}")
+
+    @click.command("evaluate")
+    @data_option
+    @model_option
+    @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                  help="Also write the metrics to FILE as JSON.")
+    def evaluate_command(specs: tuple[str, ...], version: str | None, json_file: Path | None) -> None:
+        """Measure a model version on labelled data: per label AUCs, precision and recall at its thresholds."""
+        if not specs:
+            raise click.UsageError("Give at least one --data FORMAT:PATH.")
+        with _as_message():
+            examples = [e for d in _load_data(specs) for e in d.examples]
+            model = get_registry().load(version)
+            metrics = evaluate(model, examples)
+        click.echo(format_table({model.version: metrics}))
+        click.echo("Thresholds:\n" + _thresholds_text(model))
+        if json_file is not None:
+            with _as_message():
+                json_file.write_text(json.dumps(metrics_json(model.version, metrics), indent=2) + "\n",
+                                     encoding="utf-8")
+
+    @click.group("models")
+    def models() -> None:
+        """List model versions, promote one, or roll back."""
+
+    @models.command("list")
+    def list_command() -> None:
+        """Every version, oldest first; * marks the active one."""
+        with _as_message():
+            infos = get_registry().versions()
+        if not infos:
+            click.echo("No model versions.")
+        for info in infos:
+            aucs = "  ".join(f"{label} AUC {'n/a' if auc is None else f'{auc:.3f}'}"
+                             for label, auc in info.roc_auc.items())
+            click.echo(f"{'*' if info.active else ' '} {info.version}  {info.created or 'card unreadable'}"
+                       f"  {aucs}" + (f"  (from {info.parent})" if info.parent else ""))
+
+    @models.command("promote")
+    @click.argument("version")
+    def promote_command(version: str) -> None:
+        """Make VERSION active, after checking that it loads."""
+        with _as_message():
+            get_registry().promote(version)
+        click.echo(f"Active version: {version}")
+
+    @models.command("rollback")
+    def rollback_command() -> None:
+        """Re-activate the version that was active before the current one."""
+        with _as_message():
+            version = get_registry().rollback()
+        click.echo(f"Active version: {version}")
+
+    @click.command("score")
+    @click.argument("text")
+    @model_option
+    def score_command(text: str, version: str | None) -> None:
+        """Score TEXT as a comment: each label's probability, its thresholds and the reasons."""
+        with _as_message():
+            model = get_registry().load(version)
+        scores = model.score(text)
+        reasons = model.explain(text)
+        click.echo(f"Model {model.version}")
+        for label in model.labels:
+            t = model.thresholds[label]
+            band = "high" if scores[label] >= t.high else "review" if scores[label] >= t.review else "below review"
+            terms = ", ".join(f"{term} (+{weight:.2f})" for term, weight in reasons[label]) or "none"
+            click.echo(f"  {label}: {scores[label]:.3f}  [{band}; review at {t.review:.3f}, high at {t.high:.3f}]"
+                       f"\n    reasons: {terms}")
+
+    return [train_command, evaluate_command, models, score_command]

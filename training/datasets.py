@@ -1,0 +1,265 @@
+"""Dataset loaders: one per file format, each turning a file into ``Example`` values.
+
+CONTRACT (shared by the app and the training code; keep these names and fields):
+
+- ``LABELS``: the risk labels routing uses, in model output order.
+- ``Example(text, labels, source, weight)``: ``labels`` maps a label name to True/False
+  for the labels this source *knows*; a label missing from the mapping is unknown
+  (a YouTube ham comment says nothing about toxicity). Finer sub-labels are kept
+  as ``"toxic.insult"``, ``"toxic.hate"`` and so on. ``weight`` lets moderator
+  decisions count more than public data.
+- ``Dataset(name, examples, skipped, sha256)``: what one ``FORMAT:PATH`` spec loaded.
+- ``load(spec)`` parses ``FORMAT:PATH`` and dispatches to the loader for FORMAT.
+
+Loaders tolerate real files: invalid UTF-8 is repaired and counted, HTML
+entities unescaped, empty and unlabelled rows skipped with a reason; only a
+file that is unusable as a whole raises ``DatasetError``.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+LABELS: tuple[str, ...] = ("spam", "toxic")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    labels: Mapping[str, bool]
+    source: str
+    weight: float = 1.0
+
+
+@dataclass
+class Dataset:
+    name: str
+    examples: list[Example]
+    skipped: Counter[str] = field(default_factory=Counter)
+    sha256: str = ""
+
+
+class DatasetError(ValueError):
+    """The file as a whole cannot be used (missing, unknown format, required columns absent)."""
+
+
+Loader = Callable[[Path], Dataset]
+
+#: Which files a directory spec picks up, per format.
+_GLOBS = {"youtube": "*.csv", "csv": "*.csv", "jigsaw": "*.csv", "davidson": "*.csv", "olid": "*.tsv",
+          "sms": "*", "wxr": "*.xml"}
+
+
+def load(spec: str) -> Dataset:
+    """Load ``FORMAT:PATH``; PATH may be a file or a folder of such files."""
+    fmt, sep, raw_path = spec.partition(":")
+    if not sep or fmt not in FORMATS:
+        raise DatasetError(f"{spec!r}: expected FORMAT:PATH with FORMAT one of {', '.join(sorted(FORMATS))}")
+    path = Path(raw_path).expanduser()
+    if not path.exists():
+        raise DatasetError(f"{spec!r}: {path} does not exist")
+    files = sorted(p for p in path.glob(_GLOBS.get(fmt, "*")) if p.is_file() and not p.name.startswith(".")
+                   and p.name not in ("SOURCE.md", "README.md")) if path.is_dir() else [path]
+    if not files:
+        raise DatasetError(f"{spec!r}: no {_GLOBS.get(fmt, '*')} files in {path}")
+    parts = [FORMATS[fmt](f) for f in files]
+    combined = Dataset(name=spec, examples=[e for p in parts for e in p.examples])
+    for p in parts:
+        combined.skipped.update(p.skipped)
+    combined.sha256 = parts[0].sha256 if len(parts) == 1 else hashlib.sha256(
+        "".join(p.sha256 for p in parts).encode()).hexdigest()
+    return combined
+
+
+def register_format(name: str, loader: Loader) -> None:
+    """Let the web app add a source it owns (moderator decisions live in its database)."""
+    FORMATS[name] = loader
+
+
+def summary(ds: Dataset) -> str:
+    positives = {label: sum(1 for e in ds.examples if e.labels.get(label)) for label in LABELS}
+    skipped = ", ".join(f"{reason} {n}" for reason, n in sorted(ds.skipped.items())) or "none"
+    pos = ", ".join(f"{label} {n}" for label, n in positives.items())
+    return f"{ds.name}: {len(ds.examples)} examples ({pos}); skipped: {skipped}"
+
+
+# --- reading real-world files -------------------------------------------------------------
+
+def _read_text(path: Path, skipped: Counter[str]) -> tuple[str, str]:
+    """Decode as UTF-8 whatever it takes: bad bytes become U+FFFD and are counted, not fatal."""
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        skipped["invalid-utf8-repaired"] += text.count("\ufffd")
+    return text.lstrip("\ufeff"), digest
+
+
+def _clean(text: str | None) -> str:
+    return " ".join(html.unescape(text or "").split()) if text else ""
+
+
+def _rows(text: str, delimiter: str = ",") -> Iterator[dict[str, str]]:
+    csv.field_size_limit(10 * 1024 * 1024)
+    return csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _require(reader: csv.DictReader, path: Path, *columns: str) -> None:
+    found = [c for c in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in found]
+    if missing:
+        raise DatasetError(f"{path.name}: needs columns {', '.join(columns)}; found {', '.join(found) or 'none'}")
+
+
+def _table(path: Path, fmt: str, delimiter: str, text_col: str, required: tuple[str, ...],
+           labels: Callable[[dict[str, str]], dict[str, bool] | None]) -> Dataset:
+    skipped: Counter[str] = Counter()
+    text, digest = _read_text(path, skipped)
+    reader = _rows(text, delimiter)
+    _require(reader, path, text_col, *required)
+    examples = []
+    for row in reader:
+        if None in row or any(row.get(c) is None for c in (text_col, *required)):
+            skipped["malformed"] += 1
+            continue
+        body = _clean(row[text_col])
+        if not body:
+            skipped["empty"] += 1
+            continue
+        known = labels(row)
+        if known is None:
+            skipped["bad-label"] += 1
+            continue
+        examples.append(Example(body, known, f"{fmt}:{path.name}"))
+    return Dataset(f"{fmt}:{path}", examples, skipped, digest)
+
+
+def _youtube(path: Path) -> Dataset:
+    def labels(row: dict[str, str]) -> dict[str, bool] | None:
+        value = row["CLASS"].strip()
+        return {"spam": value == "1"} if value in ("0", "1") else None
+    return _table(path, "youtube", ",", "CONTENT", ("CLASS",), labels)
+
+
+def _olid(path: Path) -> Dataset:
+    def labels(row: dict[str, str]) -> dict[str, bool] | None:
+        a = row["subtask_a"].strip()
+        if a not in ("OFF", "NOT"):
+            return None
+        known = {"toxic": a == "OFF"}
+        sub = {"TIN": "toxic.targeted", "UNT": "toxic.untargeted", "IND": "toxic.individual",
+               "GRP": "toxic.group", "OTH": "toxic.other"}
+        for col in ("subtask_b", "subtask_c"):
+            if a == "OFF" and (name := sub.get((row.get(col) or "").strip())):
+                known[name] = True
+        return known
+    return _table(path, "olid", "\t", "tweet", ("subtask_a",), labels)
+
+
+def _davidson(path: Path) -> Dataset:
+    def labels(row: dict[str, str]) -> dict[str, bool] | None:
+        value = row["class"].strip()
+        if value not in ("0", "1", "2"):
+            return None
+        known = {"toxic": value != "2"}
+        if value != "2":
+            known["toxic.hate" if value == "0" else "toxic.offensive"] = True
+        return known
+    return _table(path, "davidson", ",", "tweet", ("class",), labels)
+
+
+JIGSAW_COLUMNS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+
+
+def _jigsaw(path: Path) -> Dataset:
+    def labels(row: dict[str, str]) -> dict[str, bool] | None:
+        values = {c: row[c].strip() for c in JIGSAW_COLUMNS if row.get(c) is not None}
+        if not values or any(v not in ("0", "1") for v in values.values()):
+            return None  # includes the Jigsaw test files' -1 "not labelled"
+        known = {"toxic": any(v == "1" for v in values.values())}
+        known.update({f"toxic.{c}": v == "1" for c, v in values.items() if c != "toxic"})
+        return known
+    return _table(path, "jigsaw", ",", "comment_text", (), labels)
+
+
+_CSV_LABELS = {"ok": {"spam": False, "toxic": False}, "spam": {"spam": True, "toxic": False},
+               "toxic": {"spam": False, "toxic": True}}
+
+
+def _generic_csv(path: Path) -> Dataset:
+    def labels(row: dict[str, str]) -> dict[str, bool] | None:
+        known = _CSV_LABELS.get(row["label"].strip().lower())
+        return dict(known) if known else None
+    return _table(path, "csv", ",", "text", ("label",), labels)
+
+
+def _sms(path: Path) -> Dataset:
+    skipped: Counter[str] = Counter()
+    text, digest = _read_text(path, skipped)
+    examples = []
+    for line in text.splitlines():
+        label, tab, body = line.partition("\t")
+        label = label.strip().lower()
+        if not line.strip():
+            continue
+        if not tab:
+            skipped["malformed"] += 1
+        elif label == "label":
+            skipped["header"] += 1
+        elif label not in ("ham", "spam"):
+            skipped["bad-label"] += 1
+        elif not (body := _clean(body)):
+            skipped["empty"] += 1
+        else:
+            examples.append(Example(body, {"spam": label == "spam"}, f"sms:{path.name}"))
+    return Dataset(f"sms:{path}", examples, skipped, digest)
+
+
+_WP = "{http://wordpress.org/export/%s/}"
+#: WordPress comment status -> labels; "0" (never decided) teaches nothing.
+_WXR_STATUS = {"1": {"spam": False, "toxic": False}, "spam": {"spam": True}, "trash": {"toxic": True}}
+
+
+def _wxr(path: Path) -> Dataset:
+    skipped: Counter[str] = Counter()
+    text, digest = _read_text(path, skipped)
+    if re.search(r"<!DOCTYPE|<!ENTITY", text, re.IGNORECASE):
+        raise DatasetError(f"{path.name}: DOCTYPE/ENTITY declarations are refused (they can expand without bound)")
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as exc:
+        raise DatasetError(f"{path.name}: not well-formed XML: {exc}") from exc
+    version = next((v for v in ("1.2", "1.1", "1.0") if root.find(f".//{_WP % v}comment") is not None), "1.2")
+    wp = _WP % version
+    examples = []
+    for comment in root.iter(f"{wp}comment"):
+        kind = (comment.findtext(f"{wp}comment_type") or "").strip()
+        status = (comment.findtext(f"{wp}comment_approved") or "").strip()
+        body = _clean(comment.findtext(f"{wp}comment_content"))
+        if kind in ("pingback", "trackback"):
+            skipped["pingback"] += 1
+        elif status == "0":
+            skipped["undecided"] += 1
+        elif status not in _WXR_STATUS:
+            skipped["bad-label"] += 1
+        elif not body:
+            skipped["empty"] += 1
+        else:
+            examples.append(Example(body, dict(_WXR_STATUS[status]), f"wxr:{path.name}"))
+    return Dataset(f"wxr:{path}", examples, skipped, digest)
+
+
+FORMATS: dict[str, Loader] = {
+    "youtube": _youtube, "sms": _sms, "olid": _olid, "davidson": _davidson,
+    "jigsaw": _jigsaw, "csv": _generic_csv, "wxr": _wxr,
+}

@@ -1,0 +1,205 @@
+"""Administrators: the audit log of decisions, and the model page (versions, promotion, retraining)."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from training.registry import RegistryError
+
+from .. import retrain
+from ..access import admin_required
+from ..decisions import decisions_since, disagreement_by_week
+from ..extensions import db
+from ..forms import ActionForm
+from ..models import Comment, Decision, Moderator, TrainingJob, utcnow
+from ..scoring import get_scorer
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = logging.getLogger(__name__)
+
+AUDIT_PER_PAGE = 50
+#: Figures shown side by side for the active and the candidate model.
+METRICS = ("n", "positives", "roc_auc", "pr_auc", "precision", "recall", "precision_high", "recall_high")
+
+
+@bp.get("/audit")
+@admin_required
+def audit() -> str:
+    email = (request.args.get("moderator") or "").strip().lower()
+    query = (
+        sa.select(Decision)
+        .options(so.joinedload(Decision.moderator), so.joinedload(Decision.comment).joinedload(Comment.article))
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
+    )
+    if email:
+        query = query.join(Moderator, Moderator.id == Decision.moderator_id).where(Moderator.email == email)
+    page = db.paginate(query, per_page=AUDIT_PER_PAGE, max_per_page=AUDIT_PER_PAGE, error_out=False)
+    moderators = db.session.scalars(sa.select(Moderator.email).order_by(Moderator.email)).all()
+    return render_template("admin/audit.html", page=page, email=email, moderators=moderators)
+
+
+def _created(card: dict[str, Any] | None) -> datetime | None:
+    """The card's creation time as naive UTC, like the database's timestamps."""
+    try:
+        created = datetime.fromisoformat(str(card["created"]))  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return None
+    if created.tzinfo is not None:
+        created = created.astimezone(UTC).replace(tzinfo=None)
+    return created
+
+
+@bp.get("/model")
+@admin_required
+def model() -> str:
+    registry = get_scorer().registry
+    problems: list[str] = []
+    active = card = None
+    versions: list[Any] = []
+    try:
+        active = registry.active_version()
+    except OSError as exc:
+        problems.append(f"The active model cannot be read: {exc}")
+    if active:
+        try:
+            card = registry.card(active)
+        except (RegistryError, AttributeError) as exc:
+            problems.append(f"The card of the active model cannot be read: {exc}")
+    try:
+        versions = list(reversed(registry.versions()))
+    except (RegistryError, OSError, AttributeError) as exc:
+        problems.append(f"The model versions cannot be listed: {exc}")
+    created = _created(card)
+    job = retrain.latest_job()
+    return render_template(
+        "admin/model.html", active=active, card=card, created=created, versions=versions,
+        problems=problems, since=decisions_since(created) if card else None,
+        weeks=disagreement_by_week(), job=job, job_active=job is not None and job.state in retrain.ACTIVE_STATES,
+        metrics=METRICS, form=ActionForm(),
+    )
+
+
+def _checked() -> bool:
+    if ActionForm().validate_on_submit():
+        return True
+    flash("The form expired; please try again.", "error")
+    return False
+
+
+def _to_model() -> Response:
+    return redirect(url_for(".model"))
+
+
+@bp.post("/model/promote/<version>")
+@admin_required
+def promote(version: str) -> Response:
+    if _checked():
+        try:
+            get_scorer().registry.promote(version)
+        except RegistryError as exc:
+            flash(f"Version {version} was not promoted: {exc}", "error")
+        else:
+            _mark_jobs_promoted(version)
+            flash(f"Version {version} is now the active model.", "success")
+    return _to_model()
+
+
+@bp.post("/model/rollback")
+@admin_required
+def rollback() -> Response:
+    if _checked():
+        try:
+            version = get_scorer().registry.rollback()
+        except RegistryError as exc:
+            flash(f"Nothing was rolled back: {exc}", "error")
+        else:
+            flash(f"Rolled back: version {version} is the active model again.", "success")
+    return _to_model()
+
+
+@bp.post("/retrain")
+@admin_required
+def retrain_model() -> Response:
+    if _checked():
+        try:
+            job = retrain.start_job(current_user._get_current_object())
+        except retrain.JobAlreadyRunning as exc:
+            flash(str(exc), "error")
+        else:
+            if job.state == "failed":
+                flash(job.message, "error")
+            else:
+                flash(f"Training job #{job.id} started. This page updates itself while it runs.", "success")
+    return _to_model()
+
+
+def _job(job_id: int) -> TrainingJob:
+    job = db.session.get(TrainingJob, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.post("/jobs/<int:job_id>/promote")
+@admin_required
+def promote_job(job_id: int) -> Response:
+    job = _job(job_id)
+    if _checked():
+        if job.state != "succeeded" or not job.candidate_version:
+            flash(f"Training job #{job.id} is {job.state}; only a succeeded job's model can be promoted.", "error")
+            return _to_model()
+        try:
+            get_scorer().registry.promote(job.candidate_version)
+        except RegistryError as exc:
+            flash(f"Version {job.candidate_version} was not promoted: {exc}", "error")
+        else:
+            _mark_jobs_promoted(job.candidate_version)
+            flash(f"Version {job.candidate_version} is now the active model.", "success")
+    return _to_model()
+
+
+@bp.post("/jobs/<int:job_id>/discard")
+@admin_required
+def discard_job(job_id: int) -> Response:
+    job = _job(job_id)
+    if _checked():
+        if job.state != "succeeded":
+            flash(f"Training job #{job.id} is {job.state}; only a succeeded job can be discarded.", "error")
+            return _to_model()
+        job.state = "discarded"
+        job.finished_at = job.finished_at or utcnow()
+        db.session.commit()
+        flash(f"Candidate {job.candidate_version} discarded; the active model is unchanged.", "info")
+    return _to_model()
+
+
+def _mark_jobs_promoted(version: str) -> None:
+    jobs = db.session.scalars(
+        sa.select(TrainingJob).where(TrainingJob.candidate_version == version, TrainingJob.state == "succeeded")
+    ).all()
+    for job in jobs:
+        job.state = "promoted"
+    if jobs:
+        db.session.commit()
+
+
+@bp.app_template_filter("figure")
+def figure(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+
+@bp.app_template_filter("labels_of")
+def labels_of(columns: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
+    """Every label in a metrics table's columns, in first-seen order."""
+    return list(dict.fromkeys(label for _, by_label in columns for label in (by_label or {})))

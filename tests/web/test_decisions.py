@@ -1,0 +1,91 @@
+"""Decisions: concurrency, labels for training, disagreement statistics."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from moderation.decisions import AlreadyDecided, decide, disagreement_by_week, training_examples
+from moderation.extensions import db
+from moderation.models import Article, Comment, Decision, Moderator, Status
+from tests.conftest import StubScorer, make_app, make_moderator
+
+
+def add_comment(article: Article, text: str, status: Status, scores: dict[str, float] | None = None) -> Comment:
+    c = Comment(article_id=article.id, author="A", email="a@example.org", text=text, ip_hash="h", status=status,
+                routed_status=status, route_rule="test", route_reason="test",
+                scores=scores or {"spam": 0.2, "toxic": 0.1}, model_version="v1")
+    db.session.add(c)
+    db.session.commit()
+    return c
+
+
+def test_same_seen_status_only_one_wins(app: Flask, article: Article, moderator: Moderator) -> None:
+    c = add_comment(article, "x", Status.PENDING)
+    other = make_moderator("b@example.org")
+    decide(c.id, "approve", moderator, seen_status=Status.PENDING)
+    with pytest.raises(AlreadyDecided) as info:
+        decide(c.id, "reject", other, seen_status=Status.PENDING)
+    assert info.value.status == Status.PUBLISHED and info.value.by == moderator.email
+    assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 1
+
+
+def test_concurrent_sessions_on_one_comment(tmp_path: Path) -> None:
+    """Two threads, two database sessions, one comment: exactly one decision lands."""
+    app = make_app(tmp_path)
+    app.extensions["moderation.scorer"] = StubScorer()
+    with app.app_context():
+        a = Article(slug="s", title="t", body="b")
+        db.session.add(a)
+        db.session.commit()
+        comment_id = add_comment(a, "contested", Status.PENDING).id
+        ids = [make_moderator(f"m{i}@example.org").id for i in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def worker(moderator_id: int, action: str) -> None:
+        with app.app_context():
+            moderator = db.session.get(Moderator, moderator_id)
+            barrier.wait()
+            try:
+                decide(comment_id, action, moderator, seen_status=Status.PENDING)
+                outcomes.append("won")
+            except AlreadyDecided:
+                outcomes.append("told")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i, act)) for i, act in zip(ids, ["approve", "spam"], strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["told", "won"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 1
+
+
+def test_training_examples_use_the_latest_label(app: Flask, article: Article, moderator: Moderator) -> None:
+    a = add_comment(article, "nice one", Status.PENDING)
+    b = add_comment(article, "cheap pills", Status.PENDING)
+    c = add_comment(article, "you clown", Status.PENDING, {"spam": 0.1, "toxic": 0.8})
+    decide(a.id, "reject", moderator, seen_status=Status.PENDING, label="spam")
+    decide(a.id, "approve", moderator, seen_status=Status.REJECTED)  # changed their mind
+    decide(b.id, "spam", moderator, seen_status=Status.PENDING)
+    decide(c.id, "reject", moderator, seen_status=Status.PENDING)
+    examples = {e.text: dict(e.labels) for e in training_examples(10.0)}
+    assert examples == {"nice one": {"spam": False, "toxic": False}, "cheap pills": {"spam": True, "toxic": False},
+                        "you clown": {"spam": False, "toxic": True}}
+    assert {e.weight for e in training_examples(10.0)} == {10.0}
+
+
+def test_disagreement_by_week(app: Flask, article: Article, moderator: Moderator) -> None:
+    published = add_comment(article, "let through", Status.PUBLISHED)
+    held = add_comment(article, "held back", Status.PENDING)
+    decide(published.id, "reject", moderator, seen_status=Status.PUBLISHED)
+    decide(held.id, "approve", moderator, seen_status=Status.PENDING)
+    [week] = disagreement_by_week()
+    assert (week.decisions, week.published_then_removed, week.held_then_approved) == (2, 1, 1)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from training.cli import make_commands
+from training.datasets import Dataset
 from training.registry import Registry
 
 from .articles import ArticleFormatError, import_article, import_demo_articles
@@ -116,14 +117,29 @@ def quickstart(host: str, port: int, no_serve: bool) -> None:
                                "moderation:create_app()"])
 
 
+def _base_data() -> list[Dataset]:
+    """The configured TRAINING_DATA that exists, saying what was skipped."""
+    from .retrain import load_training_data
+
+    datasets, notes = load_training_data(list(current_app.config["TRAINING_DATA"]))
+    for dataset in datasets:
+        click.echo(f"Loaded {dataset.name}: {len(dataset.examples):,} examples")
+    for note in notes:
+        click.echo(f"Note: {note}")
+    return datasets
+
+
 def register(app: Flask) -> None:
     from .decisions import training_examples
+    from .retrain import register_commands
 
     for command in (init_db, import_article_command, create_moderator, quickstart):
         app.cli.add_command(command)
+    register_commands(app)
     model_commands = make_commands(
         get_registry=lambda: current_app.extensions["moderation.scorer"].registry,
         get_decisions=lambda: training_examples(current_app.config["DECISION_WEIGHT"]),
+        get_base_data=_base_data,
     )
     for command in model_commands:
         app.cli.add_command(command)

@@ -47,8 +47,14 @@ def _thresholds_text(model: LoadedModel) -> str:
 
 
 def make_commands(get_registry: Callable[[], Registry],
-                  get_decisions: Callable[[], list[Example]]) -> list[click.Command]:
-    """``train``, ``evaluate``, ``models`` (list, promote, rollback) and ``score``."""
+                  get_decisions: Callable[[], list[Example]],
+                  get_base_data: Callable[[], list[Dataset]] = list) -> list[click.Command]:
+    """``train``, ``evaluate``, ``models`` (list, promote, rollback) and ``score``.
+
+    ``get_base_data`` gives the data ``train --decisions`` adds the decisions to
+    when no ``--data`` is named (the app passes its configured TRAINING_DATA),
+    so the command trains exactly what the admin page's Retrain button does.
+    """
 
     data_option = click.option("--data", "specs", multiple=True, metavar="FORMAT:PATH",
                                help="A labelled data set, e.g. csv:training/data (repeatable).")
@@ -57,7 +63,8 @@ def make_commands(get_registry: Callable[[], Registry],
 
     @click.command("train")
     @data_option
-    @click.option("--decisions", is_flag=True, help="Add the moderators' decisions, weighted up.")
+    @click.option("--decisions", is_flag=True,
+                  help="Add the moderators' decisions, weighted up; without --data, to the configured base data.")
     @click.option("--promote", is_flag=True, help="Make the new version active if it loads.")
     @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the held-out split.")
     def train_command(specs: tuple[str, ...], decisions: bool, promote: bool, seed: int) -> None:
@@ -65,7 +72,7 @@ def make_commands(get_registry: Callable[[], Registry],
         if not specs and not decisions:
             raise click.UsageError("Give at least one --data FORMAT:PATH, or --decisions.")
         with _as_message():
-            datasets = _load_data(specs)
+            datasets = _load_data(specs) if specs else get_base_data()
             extra = get_decisions() if decisions else []
             if decisions:
                 click.echo(f"Moderator decisions: {len(extra):,}")

@@ -303,7 +303,6 @@ def test_run_job_without_data_fails_with_a_message(app: Flask, registry: Registr
 
 
 def test_run_training_job_command(app: Flask, registry: Registry) -> None:
-    retrain.register_commands(app)
     app.config["TRAINING_DATA"] = []
     job = TrainingJob()
     db.session.add(job)

@@ -108,9 +108,9 @@ def _init_scorer(app: Flask) -> None:
 
 def _register(app: Flask) -> None:
     from . import cli, errors
-    from .views import admin, articles, auth, queue
+    from .views import admin, articles, auth, queue, settings
 
-    for module in (articles, auth, queue, admin):
+    for module in (articles, auth, queue, settings, admin):
         app.register_blueprint(module.bp)
     errors.register(app)
     cli.register(app)

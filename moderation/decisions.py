@@ -162,3 +162,13 @@ def ban(kind: str, value: str, moderator: Moderator, reason: str = "") -> Ban:
     db.session.add(entry)
     db.session.commit()
     return entry
+
+
+def lift_ban(ban_id: int) -> Ban:
+    """Remove a ban; the author's next comments are scored and routed like anyone's."""
+    entry = db.session.get(Ban, ban_id)
+    if entry is None:
+        raise LookupError(f"no ban #{ban_id}")
+    db.session.delete(entry)
+    db.session.commit()
+    return entry

@@ -79,6 +79,13 @@ class ActionForm(FlaskForm):
     """A blank form: action buttons carry CSRF like every other form."""
 
 
+class ArticleSettingsForm(FlaskForm):
+    """Per-article comment settings, as WordPress offers them under "Discussion"."""
+
+    comments_open = BooleanField("Comments open")
+    hold_all = BooleanField("Hold every comment for a moderator")
+
+
 class DecisionForm(FlaskForm):
     """One moderator action on one comment, with the status the moderator saw."""
 

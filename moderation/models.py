@@ -175,6 +175,8 @@ class Ban(db.Model):
     moderator_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
+    moderator: so.Mapped[Moderator | None] = so.relationship()
+
 
 class TrainingJob(db.Model):
     """A retraining run started from the admin page, executed in another process."""

@@ -38,8 +38,8 @@ HIGH_PRECISION = 0.99
 HIGH_MIN_FLAGGED = 10
 #: Used for ``high`` when the held-out data cannot show ``HIGH_PRECISION``.
 HIGH_FALLBACK = 0.99
-#: Thresholds stay strictly inside (0, 1).
-THRESHOLD_BOUNDS = (0.001, 0.999)
+#: Thresholds stay strictly inside (0, 1); calibrated spam scores crowd near 1, so the top bound is close to it.
+THRESHOLD_BOUNDS = (1e-5, 1 - 1e-5)
 
 Progress = Callable[[str, float], None]
 

@@ -54,10 +54,10 @@ def learning_curve(sets: dict[str, Dataset], new_source: str, label: str) -> Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sources", nargs="*", default=["olid", "youtube"], choices=sorted(SCENARIOS),
+    parser.add_argument("sources", nargs="*", choices=sorted(SCENARIOS),
                         help="new sites to simulate (default: olid youtube)")
     sets = load_sets()
-    for source in parser.parse_args().sources:
+    for source in parser.parse_args().sources or ["olid", "youtube"]:
         if source in sets:
             learning_curve(sets, source, SCENARIOS[source])
 

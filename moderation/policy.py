@@ -12,17 +12,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from training.evaluate import Thresholds
+
 from .models import Status
 
+__all__ = ["Route", "Settings", "Signals", "Thresholds", "count_links", "find_word", "route"]
+
 URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Below ``review`` a label lets a comment through; at or above ``high`` it is near-certain."""
-
-    review: float
-    high: float
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,14 @@ def figure(value: Any) -> str:
     return str(value)
 
 
+@bp.app_template_filter("card_time")
+def card_time(value: Any) -> str:
+    """A card's ISO creation time as "2026-11-25 14:48 UTC"; anything unparsable as it is."""
+    try:
+        return f"{datetime.fromisoformat(str(value)).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return str(value)
+
 
 @bp.app_template_filter("labels_of")
 def labels_of(columns: list[tuple[str, dict[str, Any] | None]]) -> list[str]:

@@ -54,10 +54,13 @@ def learning_curve(sets: dict[str, Dataset], new_source: str, label: str) -> Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sources", nargs="*", choices=sorted(SCENARIOS),
-                        help="new sites to simulate (default: olid youtube)")
+    parser.add_argument("sources", nargs="*", metavar="SOURCE",
+                        help=f"new sites to simulate, of {', '.join(sorted(SCENARIOS))} (default: olid youtube)")
+    sources = parser.parse_args().sources or ["olid", "youtube"]
+    if unknown := sorted(set(sources) - set(SCENARIOS)):
+        parser.error(f"unknown source {', '.join(unknown)}; choose from {', '.join(sorted(SCENARIOS))}")
     sets = load_sets()
-    for source in parser.parse_args().sources or ["olid", "youtube"]:
+    for source in sources:
         if source in sets:
             learning_curve(sets, source, SCENARIOS[source])
 

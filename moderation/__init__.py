@@ -38,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
-    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(
         app.config["SQLALCHEMY_DATABASE_URI"], Path(app.instance_path)
     )
     if app.config["PROXY_FIX_X_FOR"]:
@@ -59,7 +59,8 @@ def _instance_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def _database_url(url: str | None, instance: Path) -> str:
+def database_url(url: str | None, instance: Path) -> str:
+    """The SQLAlchemy URL for DATABASE_URL: SQLite in the instance folder when unset."""
     if not url:
         return f"sqlite:///{instance / 'moderation.sqlite3'}"
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from training.cli import make_commands
-from training.datasets import Dataset
+from training.datasets import Dataset, register_source
 from training.registry import Registry
 
 from .articles import ArticleFormatError, import_article, import_demo_articles
@@ -130,9 +130,10 @@ def _base_data() -> list[Dataset]:
 
 
 def register(app: Flask) -> None:
-    from .decisions import training_examples
+    from .decisions import decisions_dataset, training_examples
     from .retrain import register_commands
 
+    register_source("decisions", decisions_dataset)
     for command in (init_db, import_article_command, create_moderator, quickstart):
         app.cli.add_command(command)
     register_commands(app)

@@ -7,13 +7,17 @@ each other silently: the second is told who decided first.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
 
-from training.datasets import Example
+from training.datasets import Dataset, DatasetError, Example
 
 from .extensions import db
 from .models import Ban, Comment, Decision, Moderator, Status, utcnow
@@ -91,20 +95,47 @@ def last_decider(comment_id: int) -> str | None:
     )
 
 
-def training_examples(weight: float) -> list[Example]:
+def training_examples(weight: float, session: so.Session | None = None) -> list[Example]:
     """The latest labelled decision per comment, as training examples weighted above public data."""
     latest = (
         sa.select(sa.func.max(Decision.id))
         .where(Decision.label.is_not(None))
         .group_by(Decision.comment_id)
     )
-    rows = db.session.execute(
+    rows = (session or db.session).execute(
         sa.select(Comment.text, Decision.label)
         .join(Comment, Comment.id == Decision.comment_id)
         .where(Decision.id.in_(latest))
         .order_by(Decision.id)
     )
     return [Example(text, dict(_LABELS[label]), "decisions", weight) for text, label in rows if label in _LABELS]
+
+
+def decisions_dataset(target: str) -> Dataset:
+    """The ``decisions`` data source: ``decisions:`` reads this app's database; ``decisions:URL``
+    (or a SQLite file's path) another one, such as a copy of production's.
+
+    Weighted like the Retrain button's decisions (``DECISION_WEIGHT``).
+    """
+    from . import database_url
+
+    weight = current_app.config["DECISION_WEIGHT"]
+    if not target:
+        examples = training_examples(weight)
+    else:
+        if "://" not in target and not Path(target).is_file():
+            raise DatasetError(f"decisions:{target}: no such database file")
+        url = database_url(target if "://" in target else f"sqlite:///{Path(target).resolve()}", Path())
+        engine = sa.create_engine(url)
+        try:
+            with so.Session(engine) as session:
+                examples = training_examples(weight, session)
+        except sa.exc.SQLAlchemyError as exc:
+            raise DatasetError(f"decisions:{target}: cannot read decisions ({type(exc).__name__})") from exc
+        finally:
+            engine.dispose()
+    digest = hashlib.sha256("\n".join(f"{e.text}\t{sorted(e.labels.items())}" for e in examples).encode())
+    return Dataset(f"decisions:{target}", examples, sha256=digest.hexdigest())
 
 
 def decisions_since(when: datetime | None) -> int:

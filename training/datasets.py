@@ -52,6 +52,8 @@ class DatasetError(ValueError):
 
 
 Loader = Callable[[Path], Dataset]
+#: Sources that are not files, added by :func:`register_source`.
+_SOURCES: dict[str, Callable[[str], Dataset]] = {}
 
 #: Which files a directory spec picks up, per format.
 _GLOBS = {"youtube": "*.csv", "csv": "*.csv", "jigsaw": "*.csv", "davidson": "*.csv", "olid": "*.tsv",
@@ -59,10 +61,17 @@ _GLOBS = {"youtube": "*.csv", "csv": "*.csv", "jigsaw": "*.csv", "davidson": "*.
 
 
 def load(spec: str) -> Dataset:
-    """Load ``FORMAT:PATH``; PATH may be a file or a folder of such files."""
+    """Load ``FORMAT:PATH``; PATH may be a file or a folder of such files.
+
+    A registered source (:func:`register_source`) is handed the text after the
+    colon as it is: it need not be a path.
+    """
     fmt, sep, raw_path = spec.partition(":")
+    if sep and fmt in _SOURCES:
+        return _SOURCES[fmt](raw_path)
     if not sep or fmt not in FORMATS:
-        raise DatasetError(f"{spec!r}: expected FORMAT:PATH with FORMAT one of {', '.join(sorted(FORMATS))}")
+        known = ", ".join(sorted([*FORMATS, *_SOURCES]))
+        raise DatasetError(f"{spec!r}: expected FORMAT:PATH with FORMAT one of {known}")
     path = Path(raw_path).expanduser()
     if not path.exists():
         raise DatasetError(f"{spec!r}: {path} does not exist")
@@ -79,9 +88,13 @@ def load(spec: str) -> Dataset:
     return combined
 
 
-def register_format(name: str, loader: Loader) -> None:
-    """Let the web app add a source it owns (moderator decisions live in its database)."""
-    FORMATS[name] = loader
+def register_source(name: str, loader: Callable[[str], Dataset]) -> None:
+    """Let the web app add a source it owns and the library cannot read alone.
+
+    ``decisions:DATABASE`` is one: moderator decisions live in the app's
+    database, and only the app knows its schema.
+    """
+    _SOURCES[name] = loader
 
 
 def summary(ds: Dataset) -> str:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from training.datasets import DatasetError, load, register_format, summary
+from training.datasets import Dataset, DatasetError, load, register_source, summary
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
@@ -110,15 +110,14 @@ def test_bad_specs(tmp_path: Path) -> None:
         load(f"csv:{tmp_path / 'missing.csv'}")
 
 
-def test_directory_and_registered_format(tmp_path: Path) -> None:
+def test_directory_and_registered_source(tmp_path: Path) -> None:
     write(tmp_path, "a.csv", "text,label\none,ok\n")
     write(tmp_path, "b.csv", "text,label\ntwo,spam\n")
     ds = load(f"csv:{tmp_path}")
     assert [e.source for e in ds.examples] == ["csv:a.csv", "csv:b.csv"]
     assert summary(ds).startswith(f"csv:{tmp_path}: 2 examples (spam 1, toxic 0)")
-    from training.datasets import Dataset
-    register_format("decisions", lambda path: Dataset("decisions", []))
-    assert load(f"decisions:{tmp_path}").examples == []
+    register_source("elsewhere", lambda target: Dataset(f"elsewhere:{target}", []))
+    assert load("elsewhere:postgresql://db/x").name == "elsewhere:postgresql://db/x"
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/datasets is not beside the repository")

@@ -12,6 +12,7 @@ from moderation.decisions import AlreadyDecided, decide, disagreement_by_week, t
 from moderation.extensions import db
 from moderation.models import Article, Comment, Decision, Moderator, Status
 from tests.conftest import StubScorer, make_app, make_moderator
+from training.datasets import DatasetError, load
 
 
 def add_comment(article: Article, text: str, status: Status, scores: dict[str, float] | None = None) -> Comment:
@@ -80,6 +81,25 @@ def test_training_examples_use_the_latest_label(app: Flask, article: Article, mo
     assert examples == {"nice one": {"spam": False, "toxic": False}, "cheap pills": {"spam": True, "toxic": False},
                         "you clown": {"spam": False, "toxic": True}}
     assert {e.weight for e in training_examples(10.0)} == {10.0}
+
+
+def test_the_decisions_data_source(app: Flask, article: Article, moderator: Moderator, tmp_path: Path) -> None:
+    app.config["DECISION_WEIGHT"] = 7.0
+    decide(add_comment(article, "cheap pills", Status.PENDING).id, "spam", moderator, seen_status=Status.PENDING)
+    decide(add_comment(article, "fair point", Status.PENDING).id, "approve", moderator, seen_status=Status.PENDING)
+    here = load("decisions:")  # this app's database
+    assert here.name == "decisions:" and len(here.sha256) == 64
+    assert {e.text: (e.labels["spam"], e.weight) for e in here.examples} == {"cheap pills": (True, 7.0),
+                                                                            "fair point": (False, 7.0)}
+    # Another database by URL (here the same one, on SQLite or PostgreSQL alike).
+    elsewhere = load(f"decisions:{app.config['SQLALCHEMY_DATABASE_URI']}")
+    assert [e.text for e in elsewhere.examples] == [e.text for e in here.examples]
+    assert elsewhere.sha256 == here.sha256
+    with pytest.raises(DatasetError, match="no such database file"):
+        load(f"decisions:{tmp_path / 'missing.sqlite3'}")
+    (tmp_path / "empty.sqlite3").write_bytes(b"")
+    with pytest.raises(DatasetError, match="cannot read decisions"):
+        load(f"decisions:{tmp_path / 'empty.sqlite3'}")
 
 
 def test_disagreement_by_week(app: Flask, article: Article, moderator: Moderator) -> None:

@@ -8,8 +8,9 @@ The pipeline is ``clean → features → classify``:
   reads a news comment the same way.
 - ``features`` joins hashed word 1–2-grams and character 2–5-grams, TF-IDF
   weighted, with a few signals about the comment's shape (links, capitals,
-  repeated characters, phone numbers...). Hashing keeps the model a fixed few
-  megabytes however much data it sees, and fitting fast; explanations stay
+  repeated characters, phone numbers, abusive words from :mod:`.lexicon`...).
+  Hashing keeps the model a fixed few megabytes however much data it sees,
+  and fitting fast; explanations stay
   readable because they hash the comment's *own* n-grams to find their weights.
 - ``classify`` fits one calibrated logistic regression per label, each on the
   rows where that label is known (a YouTube ham comment says nothing about
@@ -38,6 +39,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from .datasets import LABELS, Example
+from .lexicon import abuse_counts
 
 #: Hash buckets per n-gram kind: 2**18 keeps a label's weights at 1 MB each
 #: (float32) and measured no worse than 2**20 on cross-source AUC.
@@ -84,6 +86,7 @@ def clean(text: str) -> str:
 SHAPE_FEATURES: tuple[str, ...] = (
     "links", "capital letters", "repeated characters", "length", "digits",
     "phone number", "exclamation marks", "money symbols",
+    "abusive words", "share of abusive words", "abuse aimed at someone",
 )
 
 
@@ -95,6 +98,7 @@ def comment_shape(text: str) -> list[float]:
     words = text.replace(LINK_TOKEN, "")
     letters = sum(c.isalpha() for c in words)
     upper = sum(c.isupper() for c in words)
+    n_words, abusive, aimed = abuse_counts(words)
     return [
         np.log1p(text.count(LINK_TOKEN)),
         upper / letters if letters >= 8 else 0.0,
@@ -104,6 +108,9 @@ def comment_shape(text: str) -> list[float]:
         1.0 if _PHONE.search(text) else 0.0,
         np.log1p(text.count("!")),
         np.log1p(len(_MONEY.findall(text))),
+        np.log1p(abusive),
+        abusive / max(n_words, 1),
+        np.log1p(aimed),
     ]
 
 

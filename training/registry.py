@@ -42,6 +42,8 @@ MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
 ACTIVE_FILE = "active"
 HISTORY_FILE = "history.jsonl"
+#: Scored once at load, so a model that cannot score is refused before it serves.
+PROBE_TEXT = "Thanks for the article! More at www.example.com, you idiot."
 VERSION_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 
 #: Types a model file may hold beyond those skops trusts by default: the
@@ -181,7 +183,10 @@ class Registry:
             pipeline = skops.io.loads(data, trusted=found)
             if not isinstance(pipeline, Pipeline):
                 raise ModelLoadError(f"model {version} is a {type(pipeline).__name__}, not a Pipeline")
-            return LoadedModel(version, pipeline, card)
+            model = LoadedModel(version, pipeline, card)
+            # A model fitted by older code can load yet not fit today's features: find out here, not per comment.
+            model.explain(PROBE_TEXT)
+            return model
         except ModelLoadError:
             raise
         except Exception as exc:  # skops and numpy raise many kinds on a broken file

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from training.datasets import Dataset, Example
+from training.lexicon import abuse_counts
 from training.pipeline import (
     LINK_DISPLAY,
     LINK_TOKEN,
@@ -116,3 +117,12 @@ def test_explaining_an_empty_comment_gives_no_terms(trained: TrainingResult) -> 
     reasons = explain(trained.model, "")
     assert all(isinstance(terms, list) for terms in reasons.values())
     assert all(term in SHAPE_FEATURES for terms in reasons.values() for term, _ in terms)
+
+
+def test_abusive_words_are_counted_and_aimed() -> None:
+    assert abuse_counts("You are a pathetic idiot.") == (5, 2, 1)
+    assert abuse_counts("They are vermin and should be shut out") == (8, 2, 1)
+    assert abuse_counts("The minister's plan is stupid") == (5, 1, 0)
+    assert abuse_counts("A calm, clear report on the harbour bridge") == (8, 0, 0)
+    shape = dict(zip(SHAPE_FEATURES, comment_shape("you absolute clown"), strict=True))
+    assert shape["abusive words"] > 0 and shape["abuse aimed at someone"] > 0

@@ -7,6 +7,7 @@ we find become tags, and we build those tags ourselves.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -45,8 +46,13 @@ def _linkify(line: str) -> Markup:
     return out + escape(line[pos:])
 
 
+@lru_cache(maxsize=4096)
 def comment_html(text: str) -> Markup:
-    """Paragraphs for blank lines, <br> for single line breaks."""
+    """Paragraphs for blank lines, <br> for single line breaks.
+
+    Cached by text (a comment's text never changes once stored): rendering is
+    about half the cost of an article page with 200 comments.
+    """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     return Markup("").join(
         Markup("<p>{}</p>").format(Markup("<br>\n").join(_linkify(line) for line in p.split("\n")))

@@ -1,17 +1,15 @@
-"""Articles: parsing the plain-text article format, importing, and the demo content."""
+"""Articles: parsing the plain-text article format and importing it."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from .extensions import db
 from .models import Article
 
-DEMO_DIR = Path(__file__).parent / "demo_articles"
 COMMENT_HEADING = "leave a reply"
 _FOOTER_RE = re.compile(r"^(©|\(c\)|copyright\b)", re.IGNORECASE)
 
@@ -66,8 +64,3 @@ def import_article(text: str) -> Article:
     article.footer = parsed.footer
     db.session.commit()
     return article
-
-
-def import_demo_articles() -> list[Article]:
-    """The shipped demo articles, so a first run has something to show."""
-    return [import_article(p.read_text("utf-8")) for p in sorted(DEMO_DIR.glob("*.txt"))]

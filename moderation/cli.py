@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -20,7 +21,8 @@ from training.cli import make_commands
 from training.datasets import Dataset, register_source
 from training.registry import Registry
 
-from .articles import ArticleFormatError, import_article, import_demo_articles
+from .articles import ArticleFormatError, import_article
+from .demo import import_demo_content
 from .extensions import db
 from .models import Article, Moderator, Role
 
@@ -96,11 +98,16 @@ def first_admin_password() -> str | None:
 def quickstart(host: str, port: int, no_serve: bool) -> None:
     """Prepare the database, demo articles, model and first admin, then serve with gunicorn."""
     flask_migrate.upgrade()
-    if not db.session.scalar(sa.select(sa.func.count(Article.id))):
-        for article in import_demo_articles():
-            click.echo(f"Demo article: /articles/{article.slug}")
     registry: Registry = current_app.extensions["moderation.scorer"].registry
     click.echo(f"Active model: {registry.active_version() or 'none (every comment will wait for a moderator)'}")
+    if not db.session.scalar(sa.select(sa.func.count(Article.id))):
+        demo = import_demo_content()
+        for article in demo.articles:
+            click.echo(f"Demo article: /articles/{article.slug}")
+        routed = Counter(comment.status.value for comment in demo.comments)
+        click.echo("Demo comments, scored and routed by the model: "
+                   + ", ".join(f"{n} {status}" for status, n in sorted(routed.items()))
+                   + (f"; not posted: {', '.join(demo.skipped)}" if demo.skipped else ""))
     password = first_admin_password()
     base = f"http://{host}:{port}"
     if password:

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from moderation.extensions import db
-from moderation.models import Moderator, Role
+from moderation.models import Comment, Moderator, Role
 from tests.conftest import PASSWORD, csrf_token, empty_database, login, make_app
 
 
@@ -76,10 +76,12 @@ def test_one_time_password_must_be_changed(app: Flask, client: FlaskClient) -> N
 def test_quickstart_imports_demo_articles_once(app: Flask, client: FlaskClient) -> None:
     empty_database(app)
     runner = app.test_cli_runner()
-    runner.invoke(args=["quickstart", "--no-serve"])
+    first = runner.invoke(args=["quickstart", "--no-serve"])
+    assert "Demo comments, scored and routed by the model: 1 pending, 10 published" in first.output
     runner.invoke(args=["quickstart", "--no-serve"])
     html = client.get("/").get_data(as_text=True)
     assert html.count('class="teaser"') == 3
+    assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 11  # not posted twice
 
 
 def test_create_moderator_reads_stdin(app: Flask) -> None:

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 import moderation
 from moderation import retrain
 from moderation.decisions import decide
+from moderation.demo import import_demo_content
 from moderation.extensions import db
 from moderation.models import Article, Comment, Moderator, Status, TrainingJob
 from moderation.scoring import Scorer, get_scorer
@@ -75,6 +76,17 @@ def test_default_model_routes_and_a_moderator_approves(registry: Registry, app: 
     login(audit, admin.email)
     log = audit.get("/admin/audit").get_data(as_text=True)
     assert moderator.email in log and "approve" in log and f"#comment-{held.id}" in log
+
+
+def test_first_run_demo_comments_fill_the_pages_and_the_queue(registry: Registry, app: Flask) -> None:
+    demo = import_demo_content()
+    status = {c.author: c.status for c in demo.comments}
+    assert status["Best Cover Deals"] == Status.SPAM
+    assert status["Geoff"] == Status.PENDING  # "Only an idiot would..."
+    assert status["Priya Nair"] == status["Kev"] == Status.PUBLISHED  # sharp criticism is not abuse
+    assert sum(s == Status.PUBLISHED for s in status.values()) >= 7 and not demo.skipped
+    replies = [c for c in demo.comments if c.parent_id is not None]
+    assert len(replies) == 4 and all(c.depth == 2 for c in replies)
 
 
 def test_fifty_decisions_retrain_promote_and_the_app_scores_differently(

@@ -11,9 +11,11 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from .config import Defaults
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .models import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = ROOT / "training" / "default_model"
@@ -107,7 +109,16 @@ def _init_scorer(app: Flask) -> None:
     app.extensions["moderation.scorer"] = Scorer(registry)
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route, bounded to what a database id can be: a larger number is a 404, not a 500."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter
     from . import cli, errors
     from .views import admin, articles, auth, queue, settings
 

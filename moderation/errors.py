@@ -1,7 +1,7 @@
 """Error pages and response headers: every bad request gets a 4xx with a message, never a 500 page with a trace."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -34,7 +34,16 @@ def error_response(code: int, message: str | None = None) -> tuple[Response | st
     return render_template("error.html", code=code, message=message), code
 
 
+def refuse_nul() -> None:
+    """A NUL character has no place in any field, and PostgreSQL refuses to store one: say so with a 400."""
+    values = [*request.args.values(), *(request.form.values() if request.method == "POST" else ())]
+    if any("\x00" in value for value in values):
+        abort(400, "The request contained a NUL character, which no field accepts.")
+
+
 def register(app: Flask) -> None:
+    app.before_request(refuse_nul)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:
         code = exc.code or 500

@@ -6,6 +6,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from .config import Defaults
+from .models import as_id
 
 
 def _not_blank(form: FlaskForm, field: StringField) -> None:
@@ -52,11 +53,11 @@ class CommentForm(FlaskForm):
     remember = BooleanField("Save my name, email, and website in this browser for the next time I comment.")
 
     def validate_comment_parent(self, field: HiddenField) -> None:
-        if field.data and not str(field.data).isdigit():
+        if field.data and as_id(field.data) is None:
             raise ValidationError("The comment you are replying to is not available.")
 
     def parent_id(self) -> int | None:
-        return int(self.comment_parent.data) if self.comment_parent.data else None
+        return as_id(self.comment_parent.data)
 
 
 class LoginForm(FlaskForm):

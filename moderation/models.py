@@ -22,6 +22,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+#: The largest id a database integer column holds on every backend.
+MAX_ID = 2**31 - 1
+
+
+def as_id(value: object) -> int | None:
+    """A row id from untrusted text ("12"), or None for anything else ("abc", "-1", "²", 10**30)."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 class Status(enum.StrEnum):
     """Where a comment stands; the queue's tabs are these values."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import Comment, Status
+from .models import Comment, Status, as_id
 from .policy import Thresholds
 
 TABS: dict[str, Status | None] = {
@@ -44,7 +44,7 @@ class QueueQuery:
         return cls(
             tab=tab if tab in TABS else "pending",
             sort=sort if sort in SORTS else "risk",
-            article_id=int(article) if article.isdigit() else None,
+            article_id=as_id(article),
             author=args.get("author", "").strip()[:254],
             page=int(page) if page.isdigit() and int(page) > 0 else 1,
         )

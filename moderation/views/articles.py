@@ -8,7 +8,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import db, limiter
 from ..forms import CommentForm
-from ..models import Article, Comment, Status
+from ..models import Article, Comment, Status, as_id
 from ..submit import Client, Draft, SubmitError, submit
 from ..threads import page_of, published_count, thread_page
 
@@ -51,7 +51,8 @@ def index() -> str:
 def show(slug: str) -> str:
     article = get_article(slug)
     form = CommentForm(formdata=None, data=remembered_fields())
-    form.comment_parent.data = request.args.get("replytocom", "", type=str)
+    parent_id = as_id(request.args.get("replytocom"))
+    form.comment_parent.data = str(parent_id) if parent_id else ""
     return render_article(article, form)
 
 

@@ -9,7 +9,7 @@ from ..access import moderator_required
 from ..decisions import ACTIONS, REJECT_LABELS, AlreadyDecided, ban, decide, default_reject_label, spam_rejections
 from ..extensions import db
 from ..forms import ActionForm
-from ..models import Article, Comment, Status
+from ..models import Article, Comment, Status, as_id
 from ..queue import TABS, QueueQuery, counts, fetch
 from ..scoring import ScoringUnavailable, get_scorer
 
@@ -80,7 +80,7 @@ def bulk() -> Response:
     done = 0
     for item in request.form.getlist("items"):
         comment_id, _, seen = item.partition(":")
-        if comment_id.isdigit() and _apply(int(comment_id), action, seen, request.form.get("label") or None):
+        if (cid := as_id(comment_id)) is not None and _apply(cid, action, seen, request.form.get("label") or None):
             done += 1
     flash(f"{action}: {done} comment{'s' if done != 1 else ''} done.", "success" if done else "info")
     return back(query)

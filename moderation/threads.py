@@ -8,6 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from .extensions import db
 from .models import Article, Comment, Status
@@ -36,14 +37,20 @@ class ThreadPage:
     count: int
 
 
-def visible_comments(article: Article, own_ids: Collection[int]) -> list[Comment]:
+def _visible(own_ids: Collection[int]) -> sa.ColumnElement[bool]:
+    """Published, or held and the reader's own."""
     visible = Comment.status == Status.PUBLISHED
     if own_ids:
         visible = sa.or_(visible, sa.and_(Comment.id.in_(own_ids), Comment.status.in_(HELD)))
+    return visible
+
+
+def visible_comments(article: Article, own_ids: Collection[int]) -> list[Comment]:
     return list(
         db.session.scalars(
             sa.select(Comment)
-            .where(Comment.article_id == article.id, visible)
+            .options(so.defer(Comment.scores), so.defer(Comment.explanation))  # moderators' data, not readers'
+            .where(Comment.article_id == article.id, _visible(own_ids))
             .order_by(Comment.created_at, Comment.id)
         )
     )
@@ -78,9 +85,21 @@ def thread_page(article: Article, own_ids: Collection[int], page: int, per_page:
 
 
 def page_of(comment: Comment, per_page: int, own_ids: Collection[int]) -> int:
-    """The page on which a comment appears, for permalinks and redirects after posting."""
+    """The page on which a comment appears, for permalinks and redirects after posting.
+
+    Counts the visible top-level comments before its thread's root in SQL,
+    rather than building the whole thread.
+    """
     root = comment
     while root.parent is not None:
         root = root.parent
-    roots = [n.comment.id for n in build_tree(visible_comments(comment.article, own_ids))]
-    return roots.index(root.id) // per_page + 1 if root.id in roots else 1
+    earlier = db.session.scalar(
+        sa.select(sa.func.count(Comment.id)).where(
+            Comment.article_id == root.article_id,
+            Comment.parent_id.is_(None),
+            _visible(own_ids),
+            sa.or_(Comment.created_at < root.created_at,
+                   sa.and_(Comment.created_at == root.created_at, Comment.id < root.id)),
+        )
+    ) or 0
+    return earlier // per_page + 1

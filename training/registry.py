@@ -133,6 +133,15 @@ class Registry:
         except (OSError, ValueError) as exc:
             raise RegistryError(f"the card of version {version} cannot be read: {exc}") from exc
 
+    def plot(self, version: str, name: str) -> bytes:
+        """A curve image the version's card lists (``roc.png``, ``pr.png``)."""
+        if name not in self.card(version).get("plots", []):
+            raise RegistryError(f"version {version} has no plot {name!r}")
+        try:
+            return (self._folder(version) / name).read_bytes()
+        except OSError as exc:
+            raise RegistryError(f"version {version}: cannot read {name}: {exc.strerror}") from exc
+
     def save(self, result: TrainingResult) -> str:
         """Write a new version and return its name; it is not made active."""
         self.root.mkdir(parents=True, exist_ok=True)

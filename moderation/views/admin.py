@@ -77,11 +77,17 @@ def model() -> str:
         problems.append(f"The model versions cannot be listed: {exc}")
     created = _created(card)
     job = retrain.latest_job()
+    candidate_plots: list[str] = []
+    if job is not None and job.state == "succeeded" and job.candidate_version:
+        try:
+            candidate_plots = list(registry.card(job.candidate_version).get("plots", []))
+        except (RegistryError, AttributeError) as exc:
+            problems.append(f"The card of the candidate cannot be read: {exc}")
     return render_template(
         "admin/model.html", active=active, card=card, created=created, versions=versions,
         problems=problems, since=decisions_since(created) if card else None,
         weeks=disagreement_by_week(), job=job, job_active=job is not None and job.state in retrain.ACTIVE_STATES,
-        metrics=METRICS, form=ActionForm(),
+        candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
     )
 
 
@@ -187,6 +193,20 @@ def _mark_jobs_promoted(version: str) -> None:
         job.state = "promoted"
     if jobs:
         db.session.commit()
+
+
+@bp.get("/model/<version>/<name>")
+@admin_required
+def plot(version: str, name: str) -> Response:
+    """A version's ROC or PR curve, read from the registry (only names its card lists)."""
+    try:
+        png = get_scorer().registry.plot(version, name)
+    except RegistryError:
+        abort(404, "No such plot.")
+    response = Response(png, mimetype="image/png")
+    response.cache_control.private = True
+    response.cache_control.max_age = 3600  # a version's files never change
+    return response
 
 
 @bp.app_template_filter("figure")

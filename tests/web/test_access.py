@@ -13,7 +13,8 @@ from moderation.extensions import db
 from moderation.models import Article, Comment, Decision, Moderator, Status
 from tests.conftest import csrf_token, login, post_comment
 
-ARGUMENTS = {"comment_id": 1, "job_id": 1, "article_id": 1, "ban_id": 1, "version": "20250101-000000-abcdef"}
+ARGUMENTS = {"comment_id": 1, "job_id": 1, "article_id": 1, "ban_id": 1, "version": "20250101-000000-abcdef",
+             "name": "roc.png"}
 
 
 def urls(app: Flask, *blueprints: str) -> list[tuple[str, str]]:

@@ -157,6 +157,11 @@ def test_model_page_shows_the_active_version(client: FlaskClient, admin: Moderat
     assert "decisions since this model was trained" in html
     assert "Retrain" in html and 'http-equiv="refresh"' not in html
     assert "<script" not in html and "style=" not in html
+    assert f'src="/admin/model/{active}/roc.png"' in html and f'src="/admin/model/{active}/pr.png"' in html
+    image = client.get(f"/admin/model/{active}/roc.png")
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
+    assert client.get(f"/admin/model/{active}/card.json").status_code == 404  # only the card's plots
+    assert client.get(f"/admin/model/{active}/..%2Factive").status_code == 404
 
 
 def test_model_page_with_the_stub_scorer_does_not_fail(client: FlaskClient, admin: Moderator) -> None:

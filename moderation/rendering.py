@@ -65,7 +65,8 @@ def highlight(text: str, terms: list[str]) -> Markup:
     wanted = sorted({t for t in terms if t and len(t.strip()) > 1}, key=len, reverse=True)
     if not wanted:
         return comment_html(text)
-    pattern = re.compile("|".join(re.escape(t) for t in wanted), re.IGNORECASE)
+    # Whole words only: the term "an" marks "an", not the middle of "want".
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in wanted) + r")(?!\w)", re.IGNORECASE)
     out = Markup()
     pos = 0
     for match in pattern.finditer(text):

@@ -10,7 +10,7 @@ from ..decisions import ACTIONS, REJECT_LABELS, AlreadyDecided, ban, decide, def
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Article, Comment, Status, as_id
-from ..queue import TABS, QueueQuery, counts, fetch
+from ..queue import TABS, QueueQuery, counts, fetch, highlight_terms
 from ..scoring import ScoringUnavailable, get_scorer
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
@@ -31,14 +31,16 @@ def back(query: QueueQuery) -> Response:
 @moderator_required
 def index() -> str:
     query = QueueQuery.from_args(request.args)
-    page = fetch(query, thresholds())
+    limits = thresholds()
+    page = fetch(query, limits)
+    terms = {c.id: highlight_terms(c, limits) for c in page.comments}
     emails = {c.email for c in page.comments}
     suggest_ban = {e for e in emails if spam_rejections(e) >= current_app.config["BAN_SUGGESTION_AFTER"]}
     parents = {c.parent_id: db.session.get(Comment, c.parent_id) for c in page.comments if c.parent_id}
     articles = db.session.scalars(sa.select(Article).order_by(Article.title)).all()
     return render_template(
         "queue/index.html", query=query, page=page, counts=counts(), tabs=TABS, form=ActionForm(),
-        parents=parents, articles=articles, suggest_ban=suggest_ban, reject_labels=REJECT_LABELS,
+        parents=parents, articles=articles, suggest_ban=suggest_ban, reject_labels=REJECT_LABELS, terms=terms,
         default_label=default_reject_label,
     )
 

@@ -61,3 +61,4 @@ def test_words_match_author_fields_too() -> None:
 def test_count_links() -> None:
     assert count_links("a https://x.example/p?q=1 b www.y.example c http://z.example.") == 3
     assert count_links("no links, just example dot com") == 0
+

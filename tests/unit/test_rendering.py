@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from moderation.rendering import comment_html
+from moderation.rendering import comment_html, highlight
 
 
 def test_script_is_text() -> None:
@@ -33,3 +33,8 @@ def test_long_links_are_shortened_for_display_only() -> None:
     url = "https://example.org/" + "a" * 100
     html = comment_html(url)
     assert f'href="{url}"' in html and "…</a>" in html
+
+
+def test_highlight_marks_whole_words_only() -> None:
+    html = str(highlight("Only an idiot would want <that>", ["an", "idiot"]))
+    assert "<mark>an</mark> <mark>idiot</mark>" in html and "w<mark>" not in html and "&lt;that&gt;" in html

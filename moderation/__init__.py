@@ -96,7 +96,10 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_moderator(moderator_id: str) -> models.Moderator | None:
-        return db.session.get(models.Moderator, int(moderator_id)) if moderator_id.isdigit() else None
+        """The signed-in account; a switched-off one is signed out on its next request."""
+        account_id = models.as_id(moderator_id)
+        account = db.session.get(models.Moderator, account_id) if account_id else None
+        return account if account is not None and account.active else None
 
 
 def _init_scorer(app: Flask) -> None:

@@ -7,7 +7,6 @@ decisions, so training never imports the web app.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from collections import Counter
 from pathlib import Path
@@ -21,12 +20,11 @@ from training.cli import make_commands
 from training.datasets import Dataset, register_source
 from training.registry import Registry
 
+from .accounts import AccountError, save_account
 from .articles import ArticleFormatError, import_article
 from .demo import import_demo_content
 from .extensions import db
 from .models import Article, Moderator, Role
-
-MIN_PASSWORD = 12
 
 
 @click.command("init-db")
@@ -53,8 +51,6 @@ def read_password() -> str:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < MIN_PASSWORD:
-        raise click.ClickException(f"The password must have at least {MIN_PASSWORD} characters.")
     return password
 
 
@@ -63,32 +59,18 @@ def read_password() -> str:
 @click.option("--admin", is_flag=True, help="May retrain and promote models, and read the audit log.")
 def create_moderator(email: str, admin: bool) -> None:
     """Create a moderator account, or reset the password and role of an existing one."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise click.ClickException("Give the moderator's email address.")
-    password = read_password()
-    moderator = db.session.scalar(sa.select(Moderator).where(Moderator.email == email))
-    created = moderator is None
-    if moderator is None:
-        moderator = Moderator(email=email, password_hash="")
-        db.session.add(moderator)
-    moderator.set_password(password)
-    moderator.role = Role.ADMIN if admin else Role.MODERATOR
-    moderator.must_change_password = False
-    db.session.commit()
-    click.echo(f"{'Created' if created else 'Updated'} {moderator.role.value} {email}.")
+    try:
+        moderator, _, created = save_account(email, Role.ADMIN if admin else Role.MODERATOR, read_password())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{'Created' if created else 'Updated'} {moderator.role.value} {moderator.email}.")
 
 
 def first_admin_password() -> str | None:
     """A generated one-time password for the first admin, or None when accounts exist."""
     if db.session.scalar(sa.select(sa.func.count(Moderator.id))):
         return None
-    password = secrets.token_urlsafe(12)
-    admin = Moderator(email="admin@localhost", password_hash="", role=Role.ADMIN, must_change_password=True)
-    admin.set_password(password)
-    db.session.add(admin)
-    db.session.commit()
-    return password
+    return save_account("admin@localhost", Role.ADMIN)[1]
 
 
 @click.command("quickstart")

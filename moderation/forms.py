@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
+from .accounts import MIN_PASSWORD
 from .config import Defaults
 from .models import as_id
 
@@ -69,11 +70,20 @@ class LoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
-        validators=[InputRequired(), Length(min=12, max=200, message="Use at least 12 characters.")],
+        validators=[InputRequired(),
+                    Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters.")],
     )
     confirm = PasswordField(
         "Repeat it", validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")]
     )
+
+
+class ModeratorForm(FlaskForm):
+    """An admin adds an account; its one-time password is shown once."""
+
+    email = StringField("Email", validators=[InputRequired("Give the moderator's email address."), Length(max=254),
+                                             Email("Please give a valid email address.", check_deliverability=False)])
+    admin = BooleanField("Admin (models and audit log)")
 
 
 class ActionForm(FlaskForm):

@@ -13,7 +13,7 @@ from moderation.extensions import db
 from moderation.models import Article, Comment, Decision, Moderator, Status
 from tests.conftest import csrf_token, login, post_comment
 
-ARGUMENTS = {"comment_id": 1, "job_id": 1, "article_id": 1, "ban_id": 1, "version": "20250101-000000-abcdef",
+ARGUMENTS = {"comment_id": 1, "job_id": 1, "article_id": 1, "ban_id": 1, "moderator_id": 1, "version": "20250101-000000-abcdef",
              "name": "roc.png"}
 
 
@@ -29,7 +29,7 @@ def urls(app: Flask, *blueprints: str) -> list[tuple[str, str]]:
 def test_the_walk_finds_the_pages(app: Flask) -> None:
     walked = {url for _, url in urls(app, "queue", "settings", "admin")}
     assert {"/moderation/", "/moderation/bulk", "/moderation/articles", "/moderation/bans", "/admin/model",
-            "/admin/audit", "/admin/retrain"} <= walked
+            "/admin/audit", "/admin/retrain", "/admin/moderators"} <= walked
 
 
 def test_a_reader_reaches_no_moderation_page_or_action(app: Flask, client: FlaskClient, article: Article) -> None:

@@ -43,6 +43,10 @@ class Defaults:
     #: held comment shows as "awaiting moderation" in their browser only.
     OWN_COMMENTS_REMEMBERED = 50
 
+    #: Sites whose pages may post comments through the JSON API (embed.js),
+    #: as origins: ["https://www.example-news.org"]. Reading needs no entry.
+    EMBED_ORIGINS: list[str] = []
+
     # --- Rate limits (Flask-Limiter) ---------------------------------------
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"

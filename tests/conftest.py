@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,19 @@ def make_app(tmp_path: Path, **config: object) -> Flask:
         db.drop_all()
         db.create_all()
     return app
+
+
+@contextmanager
+def limited_app(tmp_path: Path, **config: object) -> Iterator[tuple[FlaskClient, Article]]:
+    """An app with its comment rate limit on (2 per minute unless given), in its context, with one article."""
+    app = make_app(tmp_path, **{"RATELIMIT_ENABLED": True, "COMMENT_RATE_LIMIT": "2 per minute", **config})
+    app.extensions["moderation.scorer"] = StubScorer()
+    with app.app_context():
+        article = Article(slug="a", title="A", body="Body.")
+        db.session.add(article)
+        db.session.commit()
+        yield app.test_client(), article
+        db.session.remove()
 
 
 def empty_database(app: Flask) -> None:

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, Status
-from tests.conftest import StubScorer, make_app, post_comment
+from tests.conftest import limited_app, post_comment
 
 EMBEDDER = "https://news.example.org"
 
@@ -91,13 +91,7 @@ def test_only_allowed_origins_may_post(app: Flask, client: FlaskClient, article:
 
 
 def test_the_rate_limit_answers_in_json(tmp_path: Path) -> None:
-    app = make_app(tmp_path, RATELIMIT_ENABLED=True, COMMENT_RATE_LIMIT="2 per minute")
-    app.extensions["moderation.scorer"] = StubScorer()
-    with app.app_context():
-        article = Article(slug="a", title="A", body="Body.")
-        db.session.add(article)
-        db.session.commit()
-        client = app.test_client()
+    with limited_app(tmp_path) as (client, article):
         for n in range(2):
             assert send(client, article, comment=f"Post {n}.").status_code == 201
         limited = send(client, article, comment="Too fast.")

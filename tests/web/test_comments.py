@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, Status
-from tests.conftest import SHARED, StubScorer, csrf_token, make_app, post_comment
+from tests.conftest import SHARED, csrf_token, limited_app, make_app, post_comment
 
 
 def comments() -> list[Comment]:
@@ -217,13 +217,7 @@ def test_remember_me_sets_cookies_only_with_consent(client: FlaskClient, article
 
 
 def test_rate_limit_keeps_the_text(tmp_path: Path) -> None:
-    app = make_app(tmp_path, RATELIMIT_ENABLED=True, COMMENT_RATE_LIMIT="2 per minute")
-    app.extensions["moderation.scorer"] = StubScorer()
-    with app.app_context():
-        a = Article(slug="a", title="A", body="Body.")
-        db.session.add(a)
-        db.session.commit()
-        client = app.test_client()
+    with limited_app(tmp_path) as (client, a):
         for n in range(2):
             assert post_comment(client, a, comment=f"Post {n}.").status_code == 302
         response = post_comment(client, a, comment="The third, too fast.")

@@ -13,7 +13,6 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 
@@ -36,6 +35,16 @@ class Scored:
     version: str
     scores: dict[str, float]
     explanation: dict[str, list[tuple[str, float]]]
+    #: The thresholds of the model that gave these scores, so routing never mixes two versions.
+    thresholds: dict[str, Thresholds]
+
+
+def with_overrides(thresholds: Mapping[str, Thresholds],
+                   overrides: Mapping[str, Mapping[str, float]]) -> dict[str, Thresholds]:
+    """A model's thresholds with the site's configured overrides (``THRESHOLDS``) applied."""
+    return {label: Thresholds(review=float(overrides.get(label, {}).get("review", t.review)),
+                              high=float(overrides.get(label, {}).get("high", t.high)))
+            for label, t in thresholds.items()}
 
 
 class Scorer:
@@ -74,21 +83,11 @@ class Scorer:
             explanation = model.explain(text, k=EXPLAIN_TERMS)
         except Exception as exc:  # a model bug must hold the comment, not lose it
             raise ScoringUnavailable(f"model {model.version} failed: {exc}") from exc
-        return Scored(model.version, {k: float(v) for k, v in scores.items()}, explanation)
+        return Scored(model.version, {k: float(v) for k, v in scores.items()}, explanation, dict(model.thresholds))
 
     def thresholds(self, overrides: Mapping[str, Mapping[str, float]]) -> dict[str, Thresholds]:
         """The active model's thresholds with the site's configured overrides applied."""
-        model = self.model()
-        result = {}
-        for label, t in model.thresholds.items():
-            o = overrides.get(label, {})
-            result[label] = Thresholds(review=float(o.get("review", t.review)),
-                                       high=float(o.get("high", t.high)))
-        return result
-
-
-def models_dir() -> Path:
-    return Path(current_app.instance_path) / current_app.config["MODELS_DIR"]
+        return with_overrides(self.model().thresholds, overrides)
 
 
 def get_scorer() -> Scorer:

@@ -18,7 +18,7 @@ from flask import current_app
 from .extensions import db
 from .models import Article, Ban, Comment, Status, utcnow
 from .policy import Route, Settings, Signals, route
-from .scoring import Scored, ScoringUnavailable, get_scorer
+from .scoring import Scored, ScoringUnavailable, get_scorer, with_overrides
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def submit(article: Article, draft: Draft, client: Client) -> Comment:
     decision = route(
         scored.scores if scored else None,
         signals(article, draft, ip_hash),
-        settings(),
+        settings(scored),
     )
     return store(article, parent, draft, client, ip_hash, scored, decision)
 
@@ -145,14 +145,11 @@ def signals(article: Article, draft: Draft, ip_hash: str) -> Signals:
     )
 
 
-def settings() -> Settings:
+def settings(scored: Scored | None) -> Settings:
+    """The site's rules, with the thresholds of the model that scored (none when scoring failed)."""
     config = current_app.config
-    try:
-        thresholds = get_scorer().thresholds(config["THRESHOLDS"])
-    except ScoringUnavailable:
-        thresholds = {}
     return Settings(
-        thresholds=thresholds,
+        thresholds=with_overrides(scored.thresholds, config["THRESHOLDS"]) if scored else {},
         max_links=config["MAX_LINKS"],
         moderation_words=tuple(config["MODERATION_WORDS"]),
         block_words=tuple(config["BLOCK_WORDS"]),

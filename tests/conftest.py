@@ -20,7 +20,7 @@ from moderation import create_app
 from moderation.extensions import db
 from moderation.models import Article, Moderator, Role
 from moderation.policy import Thresholds
-from moderation.scoring import Scored
+from moderation.scoring import Scored, with_overrides
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PASSWORD = "correct horse battery staple"
@@ -34,6 +34,7 @@ class StubScorer:
     """
 
     version = "stub-1"
+    THRESHOLDS = {"spam": Thresholds(0.5, 0.95), "toxic": Thresholds(0.5, 0.9)}
 
     class Registry:
         def active_version(self) -> str:
@@ -51,12 +52,10 @@ class StubScorer:
         spam = 0.99 if "spamword" in lowered else 0.6 if "buynow" in lowered else 0.05
         toxic = 0.7 if "idiot" in lowered else 0.05
         explanation = {"spam": [["spamword", 2.0]] if spam > 0.5 else [], "toxic": [["idiot", 1.5]] if toxic > 0.5 else []}
-        return Scored(self.version, {"spam": spam, "toxic": toxic}, explanation)
+        return Scored(self.version, {"spam": spam, "toxic": toxic}, explanation, self.THRESHOLDS)
 
     def thresholds(self, overrides: dict[str, dict[str, float]]) -> dict[str, Thresholds]:
-        base = {"spam": Thresholds(0.5, 0.95), "toxic": Thresholds(0.5, 0.9)}
-        return {k: Thresholds(overrides.get(k, {}).get("review", t.review), overrides.get(k, {}).get("high", t.high))
-                for k, t in base.items()}
+        return with_overrides(self.THRESHOLDS, overrides)
 
 
 def make_app(tmp_path: Path, **config: object) -> Flask:

@@ -117,16 +117,25 @@ def highlight_terms(comment: Comment, thresholds: Mapping[str, Thresholds]) -> l
 
 
 def fetch(query: QueueQuery, thresholds: Mapping[str, Thresholds]) -> QueuePage:
+    """One page of the tab. Age orders page in SQL; risk and uncertainty are computed from the
+    stored scores (JSON, which no SQL dialect here orders portably), reading only ids and scores."""
     conditions = _filters(query)
-    rows = db.session.execute(sa.select(Comment.id, Comment.scores, Comment.created_at).where(*conditions)).all()
-    if query.sort == "risk":
-        rows.sort(key=lambda r: (-risk(r.scores), r.created_at))
-    elif query.sort == "uncertainty":
-        rows.sort(key=lambda r: (uncertainty(r.scores, thresholds), r.created_at))
-    else:
-        rows.sort(key=lambda r: (r.created_at, r.id), reverse=query.sort == "newest")
-    pages = max(1, math.ceil(len(rows) / PER_PAGE))
+    total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(*conditions)) or 0
+    pages = max(1, math.ceil(total / PER_PAGE))
     page = min(query.page, pages)
-    ids = [r.id for r in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    if query.sort in ("newest", "oldest"):
+        order = (Comment.created_at, Comment.id)
+        ids = list(db.session.scalars(
+            sa.select(Comment.id).where(*conditions)
+            .order_by(*(c.desc() for c in order) if query.sort == "newest" else order)
+            .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        ))
+    else:
+        rows = db.session.execute(sa.select(Comment.id, Comment.scores, Comment.created_at).where(*conditions)).all()
+        if query.sort == "risk":
+            rows.sort(key=lambda r: (-risk(r.scores), r.created_at))
+        else:
+            rows.sort(key=lambda r: (uncertainty(r.scores, thresholds), r.created_at))
+        ids = [r.id for r in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
     loaded = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(ids)))} if ids else {}
-    return QueuePage([loaded[i] for i in ids], page, pages, len(rows))
+    return QueuePage([loaded[i] for i in ids], page, pages, total)

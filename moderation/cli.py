@@ -111,8 +111,6 @@ def _base_data() -> list[Dataset]:
     from .retrain import load_training_data
 
     datasets, notes = load_training_data(list(current_app.config["TRAINING_DATA"]))
-    for dataset in datasets:
-        click.echo(f"Loaded {dataset.name}: {len(dataset.examples):,} examples")
     for note in notes:
         click.echo(f"Note: {note}")
     return datasets

@@ -28,14 +28,16 @@ def _as_message() -> Iterator[None]:
         raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
-def _load_data(specs: Sequence[str]) -> list[Dataset]:
-    datasets = []
-    for spec in specs:
-        dataset = load(spec)
-        click.echo(f"Loaded {spec}: {len(dataset.examples):,} examples"
+def _report(datasets: Sequence[Dataset]) -> list[Dataset]:
+    """Say what each data set gave, whichever way it was loaded."""
+    for dataset in datasets:
+        click.echo(f"Loaded {dataset.name}: {len(dataset.examples):,} examples"
                    + (f", skipped {sum(dataset.skipped.values()):,}" if dataset.skipped else ""))
-        datasets.append(dataset)
-    return datasets
+    return list(datasets)
+
+
+def _load_data(specs: Sequence[str]) -> list[Dataset]:
+    return _report([load(spec) for spec in specs])
 
 
 def _thresholds_text(model: LoadedModel) -> str:
@@ -72,7 +74,7 @@ def make_commands(get_registry: Callable[[], Registry],
         if not specs and not decisions:
             raise click.UsageError("Give at least one --data FORMAT:PATH, or --decisions.")
         with _as_message():
-            datasets = _load_data(specs) if specs else get_base_data()
+            datasets = _load_data(specs) if specs else _report(get_base_data())
             extra = get_decisions() if decisions else []
             if decisions:
                 click.echo(f"Moderator decisions: {len(extra):,}")

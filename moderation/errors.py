@@ -1,6 +1,9 @@
 """Error pages and response headers: every bad request gets a 4xx with a message, never a 500 page with a trace."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -34,9 +37,28 @@ def error_response(code: int, message: str | None = None) -> tuple[Response | st
     return render_template("error.html", code=code, message=message), code
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a decoded JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def refuse_nul() -> None:
-    """A NUL character has no place in any field, and PostgreSQL refuses to store one: say so with a 400."""
-    values = [*request.args.values(), *(request.form.values() if request.method == "POST" else ())]
+    """A NUL character has no place in any field, and PostgreSQL refuses to store one: say so with a 400.
+
+    Checked here for query strings, forms and JSON bodies alike, before any view reads them.
+    """
+    values: list[str] = [*request.args.values()]
+    if request.method == "POST":
+        values += request.form.values()
+        if request.is_json:
+            values += _strings(request.get_json(silent=True))
     if any("\x00" in value for value in values):
         abort(400, "The request contained a NUL character, which no field accepts.")
 

@@ -69,6 +69,7 @@ def test_bad_posts_say_what_is_wrong(client: FlaskClient, article: Article) -> N
         "parent": ["The comment you are replying to is not available."]}
     assert client.post(api(article), data={"comment": "x"}).status_code == 415
     assert client.post(api(article), json=["not", "an", "object"]).status_code == 400
+    assert send(client, article, comment="a\x00b").status_code == 400  # PostgreSQL cannot store NUL
     assert client.post("/api/articles/nope/comments", json={}).get_json()["status"] == 404
     article.comments_open = False
     db.session.commit()

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from training.pipeline import LINK_DISPLAY, SHAPE_FEATURES
-
 from .extensions import db
 from .models import Comment, Status, as_id
 from .policy import Thresholds
@@ -98,22 +96,6 @@ def uncertainty(scores: Mapping[str, float] | None, thresholds: Mapping[str, Thr
         return 0.0
     return min((abs(s - thresholds[label].review) if label in thresholds else abs(s - 0.5))
                for label, s in scores.items())
-
-
-def highlight_terms(comment: Comment, thresholds: Mapping[str, Thresholds]) -> list[str]:
-    """The words behind the labels that held a comment (its riskiest label when none did), to mark in its text.
-
-    Shape signals ("links", "capital letters") and the link token are reasons
-    but not words of the comment, so they are left to the score line.
-    """
-    scores = comment.scores or {}
-    explanation = comment.explanation or {}
-    labels = [label for label in explanation
-              if label in thresholds and scores.get(label, 0.0) >= thresholds[label].review]
-    if not labels and scores:
-        labels = [max(scores, key=lambda label: scores[label])]
-    return [term for label in labels for term, weight in explanation.get(label, [])
-            if weight > 0 and term not in SHAPE_FEATURES and term != LINK_DISPLAY]
 
 
 def fetch(query: QueueQuery, thresholds: Mapping[str, Thresholds]) -> QueuePage:

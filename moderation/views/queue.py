@@ -10,7 +10,8 @@ from ..decisions import ACTIONS, REJECT_LABELS, AlreadyDecided, ban, decide, def
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Article, Comment, Status, as_id
-from ..queue import TABS, QueueQuery, counts, fetch, highlight_terms
+from ..highlights import highlight_terms
+from ..queue import TABS, QueueQuery, counts, fetch
 from ..scoring import ScoringUnavailable, get_scorer
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")

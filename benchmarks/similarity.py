@@ -29,6 +29,7 @@ import time  # noqa: E402
 from collections import Counter  # noqa: E402
 
 import numpy as np  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 from common import load_sets  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
@@ -122,7 +123,7 @@ def grouping(spam: list[str], others: list[str], rng: random.Random) -> None:
                 db.session.flush()
                 made.append((wave, c.id))
             db.session.commit()
-            group = dict(db.session.execute(sa_select_groups()).all())
+            group = dict(db.session.execute(sa.select(CommentSignature.comment_id, CommentSignature.group_id)).all())
     in_largest = []
     wave_groups: dict[int, Counter[int]] = {}
     for wave, cid in made:
@@ -136,12 +137,6 @@ def grouping(spam: list[str], others: list[str], rng: random.Random) -> None:
     print(f"wave grouping: {len(waves)} waves x 20 edited copies among {len(others[:2000]):,} real comments: "
           f"{np.mean(in_largest):.1%} of copies in their wave's largest group, {whole}/{len(waves)} waves whole; "
           f"{joined} unrelated comments joined a wave's group")
-
-
-def sa_select_groups():
-    import sqlalchemy as sa
-
-    return sa.select(CommentSignature.comment_id, CommentSignature.group_id)
 
 
 def precedents(examples: list[tuple[str, str]]) -> None:

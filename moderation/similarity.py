@@ -135,7 +135,9 @@ class PastDecision:
 #: How many recently decided comments a held one is compared with.
 RECENT_DECIDED = 2000
 #: Below this estimated similarity a decided comment is not shown as a precedent: it shares only common phrases.
-MIN_PRECEDENT = 0.15
+#: On real comments (``benchmarks/similarity.py``) the nearest decided comment agreed on the label 67% of the
+#: time from 0.15 (about the share of the commonest label) and 86% from 0.3.
+MIN_PRECEDENT = 0.25
 
 
 def similar_decisions(comments: Sequence[Comment], limit: int = 3) -> dict[int, list[PastDecision]]:

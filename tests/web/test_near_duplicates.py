@@ -95,7 +95,7 @@ def test_a_copy_decided_meanwhile_is_left_alone_with_a_notice(
     form = group_form(client.get("/moderation/").get_data(as_text=True), wave[0].id)
     other = make_moderator("other@example.org")
     decide(wave[3].id, "approve", other, seen_status=Status.PENDING)
-    response = client.post(f"/moderation/bulk", follow_redirects=True, data={
+    response = client.post("/moderation/bulk", follow_redirects=True, data={
         "csrf_token": csrf_token(client, "/moderation/"), "action": "reject", "label": "spam",
         "items": f"{wave[0].id}:pending:{form['group']}:{form['up_to']}"})
     html = response.get_data(as_text=True)

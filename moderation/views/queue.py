@@ -92,7 +92,7 @@ def decide_one(comment_id: int) -> Response:
     group, up_to = as_id(request.form.get("group")), as_id(request.form.get("up_to"))
     if group is not None and up_to is not None:
         if done := _apply_group(query, comment_id, action, seen, label or None, group, up_to):
-            flash(f"Comment #{comment_id} and {done - 1} similar: {action} done.", "success")
+            flash(f"Comment #{comment_id} and its near copies: {action} done on {done}.", "success")
     elif _apply(comment_id, action, seen, label or None):
         flash(f"Comment #{comment_id}: {action} done.", "success")
     return back(query)

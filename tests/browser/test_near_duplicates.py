@@ -44,7 +44,7 @@ def test_keyboard_decides_a_duplicate_group(app: Flask, article: Article, modera
     assert "and 11 similar" in page.locator(".queue-item.selected").inner_text()
     with page.expect_navigation():
         page.keyboard.press("s")
-    assert "and 11 similar: spam done." in page.locator(".flash").first.inner_text()
+    assert "and its near copies: spam done on 12." in page.locator(".flash").first.inner_text()
     assert statuses() == {"wave": [Status.SPAM] * 12, "other": [Status.PENDING]}
     assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 12
 

@@ -76,7 +76,7 @@ def test_one_decision_covers_the_group_with_an_audit_entry_each(
     late = post_wave(app, article, 51)[-1]  # a copy posted after the page was drawn
     response = client.post(f"/moderation/comments/{wave[0].id}/decide", follow_redirects=True, data={
         "csrf_token": csrf_token(client, "/moderation/"), "action": "spam", "seen_status": "pending", **form})
-    assert f"Comment #{wave[0].id} and 49 similar: spam done." in response.get_data(as_text=True)
+    assert f"Comment #{wave[0].id} and its near copies: spam done on 50." in response.get_data(as_text=True)
     db.session.expire_all()
     assert {c.status for c in wave} == {Status.SPAM}
     decisions = db.session.scalars(sa.select(Decision)).all()

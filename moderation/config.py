@@ -62,6 +62,8 @@ class Defaults:
     THRESHOLDS: dict[str, dict[str, float]] = {}
     MAX_LINKS = 2
     #: Words that hold a comment for a moderator (WordPress "Comment Moderation").
+    #: Both lists match whole words ("ass" spares "class"); "viagra*" matches a
+    #: prefix; disguises (accents, look-alike letters, "c1alis") are seen through.
     MODERATION_WORDS: list[str] = []
     #: Words that send a comment to spam (WordPress "Disallowed Comment Keys").
     BLOCK_WORDS: list[str] = []

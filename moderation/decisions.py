@@ -203,3 +203,24 @@ def lift_ban(ban_id: int) -> Ban:
     db.session.delete(entry)
     db.session.commit()
     return entry
+
+
+def decide_all(comment_ids: list[int], action: str, moderator: Moderator, *, seen_status: Status,
+               label: str | None = None) -> tuple[int, list[str]]:
+    """One moderator action on many comments (a near-duplicate group).
+
+    Each comment goes through ``decide``: its own compare-and-set and its own
+    Decision row, so the audit log and the training labels are per comment and
+    a copy another moderator decided meanwhile is left alone. Returns how many
+    were decided and the notices for those that were not.
+    """
+    done, refused = 0, []
+    for comment_id in comment_ids:
+        try:
+            decide(comment_id, action, moderator, seen_status=seen_status, label=label)
+            done += 1
+        except AlreadyDecided as exc:
+            refused.append(str(exc))
+        except LookupError:
+            refused.append(f"Comment #{comment_id} no longer exists.")
+    return done, refused

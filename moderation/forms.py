@@ -103,3 +103,15 @@ class DecisionForm(FlaskForm):
     action = SelectField(choices=["approve", "reject", "spam", "pending"])
     label = SelectField(choices=["", "spam", "toxic"], validate_choice=True, default="")
     seen_status = HiddenField()
+
+
+class WordListTestForm(FlaskForm):
+    """Candidate word lists (one entry a line) and a sample text to try them on before they go into the settings."""
+
+    block_words = TextAreaField("Block words (to spam)", validators=[Length(max=20_000)])
+    moderation_words = TextAreaField("Moderation words (held)", validators=[Length(max=20_000)])
+    sample = TextAreaField("Sample text", validators=[
+        InputRequired("Type a sample text to test."),
+        Length(max=Defaults.COMMENT_MAX_LENGTH,
+               message=f"Samples are limited to {Defaults.COMMENT_MAX_LENGTH:,} characters."),
+    ])

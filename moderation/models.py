@@ -207,3 +207,31 @@ class TrainingJob(db.Model):
     candidate_version: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     #: Candidate and active model evaluated on the same held-out data.
     comparison: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+
+
+# --- Near-duplicates (moderation/similarity.py) ------------------------------
+
+
+class CommentSignature(db.Model):
+    """A comment's MinHash signature and the near-duplicate group it joined when it was posted.
+
+    ``group_id`` is the id of the group's first comment: grouping the queue is a
+    GROUP BY on an indexed column, computed once at submit time.
+    """
+
+    __tablename__ = "comment_signatures"
+
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"),
+                                                  primary_key=True, autoincrement=False)
+    group_id: so.Mapped[int] = so.mapped_column(index=True)
+    signature: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(256))
+
+
+class CommentBand(db.Model):
+    """One LSH band key of a comment: comments sharing a key are candidate near-duplicates."""
+
+    __tablename__ = "comment_bands"
+
+    key: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"),
+                                                  primary_key=True, index=True)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from training.evaluate import Thresholds
 
 from .models import Status
+from .wordlists import word_list
 
-__all__ = ["Route", "Settings", "Signals", "Thresholds", "count_links", "find_word", "route"]
+__all__ = ["Route", "Settings", "Signals", "Thresholds", "count_links", "route"]
 
 URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 
@@ -55,20 +56,6 @@ def count_links(text: str) -> int:
     return len(URL_RE.findall(text))
 
 
-def find_word(words: Sequence[str], *haystacks: str) -> str | None:
-    """First listed word found in any field, case-insensitively, as WordPress matches its lists.
-
-    Like WordPress, a word matches inside longer words ("press" matches
-    "pressure"); moderators list whole phrases when they need to be exact.
-    """
-    lowered = [h.lower() for h in haystacks if h]
-    for word in words:
-        w = word.strip().lower()
-        if w and any(w in h for h in lowered):
-            return word.strip()
-    return None
-
-
 def route(scores: Mapping[str, float] | None, signals: Signals, settings: Settings) -> Route:
     """Decide where a comment goes; ``scores`` is None when the model could not score it."""
     fields = (signals.text, signals.author, signals.email, signals.url)
@@ -76,7 +63,7 @@ def route(scores: Mapping[str, float] | None, signals: Signals, settings: Settin
         return Route(Status.SPAM, "rule.honeypot", "the hidden honeypot field was filled in")
     if signals.banned:
         return Route(Status.SPAM, "rule.banned", "the author's email or IP is banned")
-    if word := find_word(settings.block_words, *fields):
+    if word := word_list(settings.block_words).first(*fields):
         return Route(Status.SPAM, "rule.block_word", f"contains the blocked word {word!r}")
     if scores is None:
         return Route(Status.PENDING, "scoring.failed", "the classifier could not score it")
@@ -90,7 +77,7 @@ def route(scores: Mapping[str, float] | None, signals: Signals, settings: Settin
         )
     if signals.article_hold_all:
         return Route(Status.PENDING, "rule.hold_all", "this article holds every comment")
-    if word := find_word(settings.moderation_words, *fields):
+    if word := word_list(settings.moderation_words).first(*fields):
         return Route(Status.PENDING, "rule.moderation_word", f"contains the moderated word {word!r}")
     links = count_links(signals.text)
     if links > settings.max_links:

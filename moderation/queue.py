@@ -3,19 +3,20 @@
 Risk and uncertainty orders are computed in Python over (id, scores) pairs of
 the filtered set, because JSON arithmetic differs between SQLite and
 PostgreSQL; only the comments of the requested page are then loaded whole.
+
+Near-duplicates (``similarity.py``) with the same status take one row: the
+group's first comment stands for the others, and a decision on it covers them.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from training.pipeline import LINK_DISPLAY, SHAPE_FEATURES
-
 from .extensions import db
-from .models import Comment, Status, as_id
+from .models import Comment, CommentSignature, Status, as_id
 from .policy import Thresholds
 
 TABS: dict[str, Status | None] = {
@@ -60,11 +61,24 @@ class QueueQuery:
 
 
 @dataclass(frozen=True)
+class Group:
+    """The near-duplicates a queue row stands for, besides its own comment."""
+
+    group_id: int
+    others: int
+    #: The newest member when the page was drawn: a decision never covers a copy the moderator was not shown.
+    up_to: int
+    samples: list[Comment]
+
+
+@dataclass(frozen=True)
 class QueuePage:
     comments: list[Comment]
     page: int
     pages: int
     total: int
+    #: comment id -> its group, for rows that stand for near-duplicates
+    groups: dict[int, Group] = field(default_factory=dict)
 
 
 def counts() -> dict[str, int]:
@@ -100,26 +114,10 @@ def uncertainty(scores: Mapping[str, float] | None, thresholds: Mapping[str, Thr
                for label, s in scores.items())
 
 
-def highlight_terms(comment: Comment, thresholds: Mapping[str, Thresholds]) -> list[str]:
-    """The words behind the labels that held a comment (its riskiest label when none did), to mark in its text.
-
-    Shape signals ("links", "capital letters") and the link token are reasons
-    but not words of the comment, so they are left to the score line.
-    """
-    scores = comment.scores or {}
-    explanation = comment.explanation or {}
-    labels = [label for label in explanation
-              if label in thresholds and scores.get(label, 0.0) >= thresholds[label].review]
-    if not labels and scores:
-        labels = [max(scores, key=lambda label: scores[label])]
-    return [term for label in labels for term, weight in explanation.get(label, [])
-            if weight > 0 and term not in SHAPE_FEATURES and term != LINK_DISPLAY]
-
-
 def fetch(query: QueueQuery, thresholds: Mapping[str, Thresholds]) -> QueuePage:
     """One page of the tab. Age orders page in SQL; risk and uncertainty are computed from the
     stored scores (JSON, which no SQL dialect here orders portably), reading only ids and scores."""
-    conditions = _filters(query)
+    conditions = [*_filters(query), _first_of_group(_filters(query))]
     total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(*conditions)) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(query.page, pages)
@@ -138,4 +136,58 @@ def fetch(query: QueueQuery, thresholds: Mapping[str, Thresholds]) -> QueuePage:
             rows.sort(key=lambda r: (uncertainty(r.scores, thresholds), r.created_at))
         ids = [r.id for r in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
     loaded = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(ids)))} if ids else {}
-    return QueuePage([loaded[i] for i in ids], page, pages, total)
+    comments = [loaded[i] for i in ids]
+    return QueuePage(comments, page, pages, total, _groups(comments, _filters(query)))
+
+
+_GROUP_SAMPLES = 3
+
+
+def _first_of_group(conditions: list[sa.ColumnElement[bool]]) -> sa.ColumnElement[bool]:
+    """Only the first comment of each near-duplicate group and status in the filtered set (others are their own)."""
+    firsts = (
+        sa.select(sa.func.min(Comment.id))
+        .outerjoin(CommentSignature, CommentSignature.comment_id == Comment.id)
+        .where(*conditions)
+        .group_by(sa.func.coalesce(CommentSignature.group_id, Comment.id), Comment.status)
+        .correlate(None)
+    )
+    return Comment.id.in_(firsts)
+
+
+def _groups(comments: list[Comment], conditions: list[sa.ColumnElement[bool]]) -> dict[int, Group]:
+    keys = dict(db.session.execute(
+        sa.select(CommentSignature.comment_id, CommentSignature.group_id)
+        .where(CommentSignature.comment_id.in_([c.id for c in comments]))
+    ).all()) if comments else {}
+    if not keys:
+        return {}
+    sizes = {(g, status): (n, last) for g, status, n, last in db.session.execute(
+        sa.select(CommentSignature.group_id, Comment.status, sa.func.count(), sa.func.max(Comment.id))
+        .join(Comment, Comment.id == CommentSignature.comment_id)
+        .where(*conditions, CommentSignature.group_id.in_(set(keys.values())))
+        .group_by(CommentSignature.group_id, Comment.status)
+    )}
+    groups = {}
+    for c in comments:
+        n, last = sizes.get((keys.get(c.id), c.status), (1, c.id))
+        if n > 1:
+            samples = list(db.session.scalars(
+                sa.select(Comment).join(CommentSignature, CommentSignature.comment_id == Comment.id)
+                .where(*conditions, CommentSignature.group_id == keys[c.id], Comment.status == c.status,
+                       Comment.id != c.id)
+                .order_by(Comment.id).limit(_GROUP_SAMPLES)
+            ))
+            groups[c.id] = Group(keys[c.id], n - 1, last, samples)
+    return groups
+
+
+def group_members(query: QueueQuery, group_id: int, status: Status, up_to: int) -> list[int]:
+    """The comments a decision on a group row covers: the group's members with the status the moderator saw,
+    in the same tab and filters, none newer than the page showed."""
+    return list(db.session.scalars(
+        sa.select(Comment.id).join(CommentSignature, CommentSignature.comment_id == Comment.id)
+        .where(*_filters(query), CommentSignature.group_id == group_id, Comment.status == status,
+               Comment.id <= up_to)
+        .order_by(Comment.id)
+    ))

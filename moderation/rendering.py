@@ -7,6 +7,7 @@ we find become tags, and we build those tags ourselves.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from markupsafe import Markup, escape
@@ -67,10 +68,17 @@ def highlight(text: str, terms: list[str]) -> Markup:
         return comment_html(text)
     # Whole words only: the term "an" marks "an", not the middle of "want".
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in wanted) + r")(?!\w)", re.IGNORECASE)
+    return marked(text, [m.span() for m in pattern.finditer(text)])
+
+
+def marked(text: str, spans: Iterable[tuple[int, int]]) -> Markup:
+    """Text with the given character spans in <mark>, line breaks kept; overlapping spans keep the first."""
     out = Markup()
     pos = 0
-    for match in pattern.finditer(text):
-        out += escape(text[pos : match.start()]) + Markup("<mark>{}</mark>").format(match.group())
-        pos = match.end()
+    for start, end in sorted(spans):
+        if start < pos or end <= start:
+            continue
+        out += escape(text[pos:start]) + Markup("<mark>{}</mark>").format(text[start:end])
+        pos = end
     out += escape(text[pos:])
     return Markup("<p>{}</p>").format(Markup("<br>\n").join(out.split("\n")))

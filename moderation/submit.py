@@ -15,6 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from . import similarity
 from .extensions import db
 from .models import Article, Ban, Comment, Status, utcnow
 from .policy import Route, Settings, Signals, route
@@ -185,5 +186,6 @@ def store(
         model_version=scored.version if scored else None,
     )
     db.session.add(comment)
+    similarity.index(comment)
     db.session.commit()
     return comment

@@ -6,12 +6,23 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from ..access import moderator_required
-from ..decisions import ACTIONS, REJECT_LABELS, AlreadyDecided, ban, decide, default_reject_label, spam_rejections
+from ..decisions import (
+    ACTIONS,
+    REJECT_LABELS,
+    AlreadyDecided,
+    ban,
+    decide,
+    decide_all,
+    default_reject_label,
+    spam_rejections,
+)
 from ..extensions import db
 from ..forms import ActionForm
+from ..highlights import highlight_terms
 from ..models import Article, Comment, Status, as_id
-from ..queue import TABS, QueueQuery, counts, fetch, highlight_terms
+from ..queue import TABS, QueueQuery, counts, fetch, group_members
 from ..scoring import ScoringUnavailable, get_scorer
+from ..similarity import similar_decisions
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 
@@ -34,6 +45,7 @@ def index() -> str:
     limits = thresholds()
     page = fetch(query, limits)
     terms = {c.id: highlight_terms(c, limits) for c in page.comments}
+    precedents = similar_decisions([c for c in page.comments if c.status == Status.PENDING])
     emails = {c.email for c in page.comments}
     suggest_ban = {e for e in emails if spam_rejections(e) >= current_app.config["BAN_SUGGESTION_AFTER"]}
     parents = {c.parent_id: db.session.get(Comment, c.parent_id) for c in page.comments if c.parent_id}
@@ -41,7 +53,7 @@ def index() -> str:
     return render_template(
         "queue/index.html", query=query, page=page, counts=counts(), tabs=TABS, form=ActionForm(),
         parents=parents, articles=articles, suggest_ban=suggest_ban, reject_labels=REJECT_LABELS, terms=terms,
-        default_label=default_reject_label,
+        default_label=default_reject_label, precedents=precedents,
     )
 
 
@@ -56,14 +68,32 @@ def _apply(comment_id: int, action: str, seen: str, label: str | None) -> bool:
     return False
 
 
+def _apply_group(query: QueueQuery, comment_id: int, action: str, seen: str, label: str | None,
+                 group: int, up_to: int) -> int:
+    """A decision on a group row: every member the moderator was shown, each with its own check and audit entry."""
+    status = next((s for s in Status if s.value == seen), None)
+    if action not in ACTIONS or status is None:
+        flash(f"Comment #{comment_id} cannot take the action {action!r}.", "error")
+        return 0
+    members = sorted(set(group_members(query, group, status, up_to)) | {comment_id})
+    done, refused = decide_all(members, action, current_user, seen_status=status, label=label)
+    if refused:
+        flash(f"{len(refused)} of the group left as they were: {refused[0]}", "error")
+    return done
+
+
 @bp.post("/comments/<int:comment_id>/decide")
 @moderator_required
 def decide_one(comment_id: int) -> Response:
     query = QueueQuery.from_args(request.args)
     if not ActionForm().validate_on_submit():
         abort(400, "The form had expired. Reload the queue and try again.")
-    action = request.form.get("action", "")
-    if _apply(comment_id, action, request.form.get("seen_status", ""), request.form.get("label") or None):
+    action, seen, label = request.form.get("action", ""), request.form.get("seen_status", ""), request.form.get("label")
+    group, up_to = as_id(request.form.get("group")), as_id(request.form.get("up_to"))
+    if group is not None and up_to is not None:
+        if done := _apply_group(query, comment_id, action, seen, label or None, group, up_to):
+            flash(f"Comment #{comment_id} and its near copies: {action} done on {done}.", "success")
+    elif _apply(comment_id, action, seen, label or None):
         flash(f"Comment #{comment_id}: {action} done.", "success")
     return back(query)
 
@@ -71,7 +101,8 @@ def decide_one(comment_id: int) -> Response:
 @bp.post("/bulk")
 @moderator_required
 def bulk() -> Response:
-    """Each checkbox carries "id:status-seen", so every item gets the same conflict check as a single action."""
+    """Each checkbox carries "id:status-seen" (":group:up-to" on a group row), so every item gets the same
+    conflict check as a single action."""
     query = QueueQuery.from_args(request.args)
     if not ActionForm().validate_on_submit():
         abort(400, "The form had expired. Reload the queue and try again.")
@@ -80,9 +111,17 @@ def bulk() -> Response:
         flash("Choose an action for the selected comments.", "error")
         return back(query)
     done = 0
+    label = request.form.get("label") or None
     for item in request.form.getlist("items"):
-        comment_id, _, seen = item.partition(":")
-        if (cid := as_id(comment_id)) is not None and _apply(cid, action, seen, request.form.get("label") or None):
+        comment_id, _, rest = item.partition(":")
+        seen, _, grouping = rest.partition(":")
+        group, _, up_to = grouping.partition(":")
+        if (cid := as_id(comment_id)) is None:
+            continue
+        group_id, last = as_id(group), as_id(up_to)
+        if group_id is not None and last is not None:
+            done += _apply_group(query, cid, action, seen, label, group_id, last)
+        elif _apply(cid, action, seen, label):
             done += 1
     flash(f"{action}: {done} comment{'s' if done != 1 else ''} done.", "success" if done else "info")
     return back(query)

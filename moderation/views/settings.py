@@ -1,15 +1,17 @@
-"""Moderators' settings pages: which articles take comments or hold them all, and who is banned."""
+"""Moderators' settings pages: which articles take comments or hold them all, who is banned, and a word-list tester."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import moderator_required
 from ..decisions import lift_ban
 from ..extensions import db
-from ..forms import ActionForm, ArticleSettingsForm
+from ..forms import ActionForm, ArticleSettingsForm, WordListTestForm
 from ..models import Article, Ban, Comment
+from ..rendering import marked
+from ..wordlists import word_list
 
 bp = Blueprint("settings", __name__, url_prefix="/moderation")
 
@@ -61,3 +63,25 @@ def lift(ban_id: int) -> Response:
     flash(f"Lifted the ban on {entry.kind} {entry.value if entry.kind == 'email' else entry.value[:10] + '…'}.",
           "success")
     return redirect(url_for("settings.bans"))
+
+
+@bp.route("/words", methods=["GET", "POST"])
+@moderator_required
+def words() -> tuple[str, int] | str:
+    """Try candidate lists on a sample text: what each list would catch, marked in the text."""
+    form = WordListTestForm()
+    results = []
+    if request.method == "GET":
+        form.block_words.data = "\n".join(current_app.config["BLOCK_WORDS"])
+        form.moderation_words.data = "\n".join(current_app.config["MODERATION_WORDS"])
+    elif form.validate_on_submit():
+        for name, field, outcome in (("Block words", form.block_words, "sent to spam"),
+                                     ("Moderation words", form.moderation_words, "held for a moderator")):
+            hits = word_list(field.data.splitlines()).hits(form.sample.data)
+            results.append((name, outcome, hits, marked(form.sample.data, [(h.start, h.end) for h in hits])))
+    elif "csrf_token" in form.errors:
+        abort(400, "The form had expired. Reload the page and try again.")
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render_template("settings/words.html", form=form, results=results,
+                           current={"Block words": current_app.config["BLOCK_WORDS"],
+                                    "Moderation words": current_app.config["MODERATION_WORDS"]}), status

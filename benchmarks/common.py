@@ -27,6 +27,10 @@ SPECS = {
     "sms": f"sms:{SHARED_DATASETS / 'sms-spam'}",
     "olid": f"olid:{SHARED_DATASETS / 'olid'}",
     "davidson": f"davidson:{SHARED_DATASETS / 'davidson-hate-offensive'}",
+    "civil": f"civil:{SHARED_DATASETS / 'toxic-spans-civil'}",
+    "stormfront": f"stormfront:{SHARED_DATASETS / 'stormfront-hate'}",
+    "hatexplain": f"hatexplain:{SHARED_DATASETS / 'hatexplain'}",
+    "wikitalk": f"wikitalk:{SHARED_DATASETS / 'wiki-talk-cat'}",
 }
 
 
@@ -53,7 +57,7 @@ def roc_auc(model: Pipeline, examples: Sequence[Example], label: str) -> float:
     if len(set(truth)) < 2:
         return float("nan")
     column = model_labels(model).index(label)
-    return float(roc_auc_score(truth, model.predict_proba([e.text for e in known])[:, column]))
+    return float(roc_auc_score(truth, model.predict_proba([e.post for e in known])[:, column]))
 
 
 def shipped_model() -> LoadedModel:

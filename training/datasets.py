@@ -3,11 +3,12 @@
 CONTRACT (shared by the app and the training code; keep these names and fields):
 
 - ``LABELS``: the risk labels routing uses, in model output order.
-- ``Example(text, labels, source, weight)``: ``labels`` maps a label name to True/False
-  for the labels this source *knows*; a label missing from the mapping is unknown
-  (a YouTube ham comment says nothing about toxicity). Finer sub-labels are kept
-  as ``"toxic.insult"``, ``"toxic.hate"`` and so on. ``weight`` lets moderator
-  decisions count more than public data.
+- ``Example(text, labels, source, weight, author, website, email)``: ``labels`` maps a
+  label name to True/False for the labels this source *knows*; a label missing from the
+  mapping is unknown (a YouTube ham comment says nothing about toxicity). Finer sub-labels
+  are kept as ``"toxic.insult"``, ``"toxic.hate"`` and so on. ``weight`` lets moderator
+  decisions count more than public data. The commenter's fields are empty for sources
+  that lack them; ``Example.post`` is what the model reads.
 - ``Dataset(name, examples, skipped, sha256)``: what one ``FORMAT:PATH`` spec loaded.
 - ``load(spec)`` parses ``FORMAT:PATH`` and dispatches to the loader for FORMAT.
 
@@ -22,7 +23,7 @@ import hashlib
 import html
 import io
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +33,28 @@ LABELS: tuple[str, ...] = ("spam", "toxic")
 
 
 @dataclass(frozen=True)
+class Post:
+    """A comment with the commenter's fields, as the model reads it; all fields empty for a text-only source."""
+
+    text: str
+    author: str = ""
+    website: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Example:
     text: str
     labels: Mapping[str, bool]
     source: str
     weight: float = 1.0
+    author: str = ""
+    website: str = ""
+    email: str = ""
+
+    @property
+    def post(self) -> Post:
+        return Post(self.text, self.author, self.website, self.email)
 
 
 @dataclass
@@ -57,7 +75,8 @@ _SOURCES: dict[str, Callable[[str], Dataset]] = {}
 
 #: Which files a directory spec picks up, per format.
 _GLOBS = {"youtube": "*.csv", "csv": "*.csv", "jigsaw": "*.csv", "davidson": "*.csv", "olid": "*.tsv",
-          "sms": "*", "wxr": "*.xml"}
+          "sms": "*", "wxr": "*.xml", "civil": "comments.csv", "stormfront": "stormfront_combined.csv",
+          "hatexplain": "*.csv", "wikitalk": "g[cn].csv"}
 
 
 def load(spec: str) -> Dataset:
@@ -153,7 +172,8 @@ def _table(path: Path, fmt: str, delimiter: str, text_col: str, required: tuple[
         if known is None:
             skipped["bad-label"] += 1
             continue
-        examples.append(Example(body, known, f"{fmt}:{path.name}"))
+        examples.append(Example(body, known, f"{fmt}:{path.name}", author=_clean(row.get("author")),
+                                website=_clean(row.get("website")), email=_clean(row.get("email"))))
     return Dataset(f"{fmt}:{path}", examples, skipped, digest)
 
 
@@ -268,11 +288,106 @@ def _wxr(path: Path) -> Dataset:
         elif not body:
             skipped["empty"] += 1
         else:
-            examples.append(Example(body, dict(_WXR_STATUS[status]), f"wxr:{path.name}"))
+            examples.append(Example(body, dict(_WXR_STATUS[status]), f"wxr:{path.name}",
+                                    author=_clean(comment.findtext(f"{wp}comment_author")),
+                                    website=_clean(comment.findtext(f"{wp}comment_author_url")),
+                                    email=_clean(comment.findtext(f"{wp}comment_author_email"))))
     return Dataset(f"wxr:{path}", examples, skipped, digest)
+
+
+#: Toxic-span types of the Civil Comments re-annotation, as sub-labels.
+_SPAN_TYPES = {"Insult": "toxic.insult", "Identity based Attack": "toxic.identity_attack",
+               "Profane/Obscene": "toxic.obscene", "Threat": "toxic.threat"}
+
+
+def _civil(path: Path) -> Dataset:
+    """Toxic Spans (Civil Comments news comments): ``comments.csv`` with ``annotations.csv`` and ``spans.csv`` beside it.
+
+    Every post had already been rated toxic by Civil Comments' raters, so all
+    are labelled toxic: the span annotators' "not toxic" majority marks
+    borderline posts, not clean ones, and measured worse as a clean label.
+    What the annotators found becomes the graded part: a sub-label per span
+    type that at least half of a post's annotators marked (insult, identity
+    attack, obscene, threat).
+    """
+    skipped: Counter[str] = Counter()
+    annotations_path, spans_path = path.with_name("annotations.csv"), path.with_name("spans.csv")
+    for needed in (annotations_path, spans_path):
+        if not needed.exists():
+            raise DatasetError(f"{path.name}: needs {needed.name} beside it")
+    annotators: Counter[str] = Counter()
+    annotation_of: dict[str, str] = {}
+    for row in _rows(_read_text(annotations_path, skipped)[0]):
+        comment = row.get("comment_id") or ""
+        annotators[comment] += 1
+        annotation_of[row.get("annotation") or ""] = comment
+    marked: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)  # comment -> {(sub-label, annotation)}
+    for row in _rows(_read_text(spans_path, skipped)[0]):
+        annotation = row.get("annotation") or ""
+        if (comment := annotation_of.get(annotation)) is not None and (sub := _SPAN_TYPES.get(row.get("type") or "")):
+            marked[comment].add((sub, annotation))
+
+    text, digest = _read_text(path, skipped)
+    reader = _rows(text)
+    _require(reader, path, "comment_id", "comment_text")
+    examples = []
+    for row in reader:
+        body = _clean(row.get("comment_text"))
+        comment = row.get("comment_id") or ""
+        if not body:
+            skipped["empty"] += 1
+            continue
+        votes = max(annotators[comment], 1)
+        known = {"toxic": True}
+        per_type = Counter(sub for sub, _ in marked[comment])
+        known.update({sub: True for sub, n in per_type.items() if n * 2 >= votes})
+        examples.append(Example(body, known, f"civil:{path.name}"))
+    return Dataset(f"civil:{path}", examples, skipped, digest)
+
+
+def _stormfront(path: Path) -> Dataset:
+    """Stormfront forum sentences: ``hate`` is toxic (with ``toxic.hate``), ``noHate`` clean; the rest skipped.
+
+    ``relation`` (hateful only with the neighbouring sentences) and ``idk/skip``
+    say nothing about the sentence alone.
+    """
+    def labels(row: dict[str, str]) -> dict[str, bool] | None:
+        value = row["label"].strip()
+        if value == "hate":
+            return {"toxic": True, "toxic.hate": True}
+        return {"toxic": False} if value == "noHate" else None
+    return _table(path, "stormfront", ",", "text", ("label",), labels)
+
+
+_PLACEHOLDER = re.compile(r"<(?:user|number|percent|money|url|email)>")
+
+
+def _hatexplain(path: Path) -> Dataset:
+    """HateXplain (MAGPIE's preprocessing): 0 normal, 1 offensive, 2 hate; ``<user>``-style placeholders removed."""
+    def labels(row: dict[str, str]) -> dict[str, bool] | None:
+        value = row["label"].strip()
+        if value not in ("0", "1", "2"):
+            return None
+        known = {"toxic": value != "0"}
+        if value != "0":
+            known["toxic.hate" if value == "2" else "toxic.offensive"] = True
+        return known
+    dataset = _table(path, "hatexplain", ",", "text", ("label",), labels)
+    dataset.examples = [Example(text, e.labels, e.source, e.weight) for e in dataset.examples
+                        if (text := " ".join(_PLACEHOLDER.sub(" ", e.text).split()))]
+    return dataset
+
+
+def _wikitalk(path: Path) -> Dataset:
+    """Wikipedia talk comments (CAT ``gc.csv``/``gn.csv``): the raters' ``label``; the ``api`` score is not a label."""
+    def labels(row: dict[str, str]) -> dict[str, bool] | None:
+        value = row["label"].strip()
+        return {"toxic": value == "1"} if value in ("0", "1") else None
+    return _table(path, "wikitalk", ",", "text", ("label",), labels)
 
 
 FORMATS: dict[str, Loader] = {
     "youtube": _youtube, "sms": _sms, "olid": _olid, "davidson": _davidson,
-    "jigsaw": _jigsaw, "csv": _generic_csv, "wxr": _wxr,
+    "jigsaw": _jigsaw, "csv": _generic_csv, "wxr": _wxr, "civil": _civil,
+    "stormfront": _stormfront, "hatexplain": _hatexplain, "wikitalk": _wikitalk,
 }

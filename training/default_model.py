@@ -32,7 +32,9 @@ def specs() -> list[str]:
     """
     shared = os.path.relpath(SHARED_DATASETS, ROOT)
     public = [f"youtube:{shared}/youtube-spam", f"sms:{shared}/sms-spam", f"olid:{shared}/olid",
-              f"davidson:{shared}/davidson-hate-offensive"]
+              f"davidson:{shared}/davidson-hate-offensive", f"civil:{shared}/toxic-spans-civil",
+              f"stormfront:{shared}/stormfront-hate", f"hatexplain:{shared}/hatexplain",
+              f"wikitalk:{shared}/wiki-talk-cat"]
     if any(CORPUS.glob("*.csv")):
         return [f"csv:{CORPUS.relative_to(ROOT)}", *public]
     print(f"warning: no corpus files in {CORPUS}; building without the project corpus", file=sys.stderr)

@@ -103,12 +103,13 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
         .group_by(Decision.comment_id)
     )
     rows = (session or db.session).execute(
-        sa.select(Comment.text, Decision.label)
+        sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email)
         .join(Comment, Comment.id == Decision.comment_id)
         .where(Decision.id.in_(latest))
         .order_by(Decision.id)
     )
-    return [Example(text, dict(_LABELS[label]), "decisions", weight) for text, label in rows if label in _LABELS]
+    return [Example(text, dict(_LABELS[label]), "decisions", weight, author=author, website=url or "", email=email)
+            for text, label, author, url, email in rows if label in _LABELS]
 
 
 def decisions_dataset(target: str) -> Dataset:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from training.pipeline import Comment
 from training.registry import LoadedModel, ModelLoadError, Registry
 
 from .policy import Thresholds
@@ -76,11 +77,12 @@ class Scorer:
                         raise ScoringUnavailable(str(exc)) from exc
             return self._model
 
-    def score(self, text: str) -> Scored:
+    def score(self, comment: Comment) -> Scored:
+        """Scores and reasons for plain text, or for a :class:`~training.datasets.Post` with the commenter's fields."""
         model = self.model()
         try:
-            scores = model.score(text)
-            explanation = model.explain(text, k=EXPLAIN_TERMS)
+            scores = model.score(comment)
+            explanation = model.explain(comment, k=EXPLAIN_TERMS)
         except Exception as exc:  # a model bug must hold the comment, not lose it
             raise ScoringUnavailable(f"model {model.version} failed: {exc}") from exc
         return Scored(model.version, {k: float(v) for k, v in scores.items()}, explanation, dict(model.thresholds))

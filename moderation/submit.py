@@ -15,6 +15,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from training.datasets import Post
+
 from . import similarity
 from .extensions import db
 from .models import Article, Ban, Comment, Status, utcnow
@@ -55,7 +57,7 @@ def submit(article: Article, draft: Draft, client: Client) -> Comment:
     draft = normalise(draft)
     parent = validate(article, draft)
     ip_hash = hash_ip(client.ip)
-    scored = score(draft.text)
+    scored = score(Post(draft.text, draft.author, draft.url, draft.email))
     decision = route(
         scored.scores if scored else None,
         signals(article, draft, ip_hash),
@@ -110,9 +112,10 @@ def hash_ip(ip: str) -> str:
     return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def score(text: str) -> Scored | None:
+def score(post: Post) -> Scored | None:
+    """The model reads the whole comment: the commenter's name, website and email carry blog spam's signal."""
     try:
-        return get_scorer().score(text)
+        return get_scorer().score(post)
     except ScoringUnavailable as exc:
         log.error("scoring failed, holding the comment: %s", exc)
         return None

@@ -21,6 +21,7 @@ from moderation.extensions import db
 from moderation.models import Article, Moderator, Role
 from moderation.policy import Thresholds
 from moderation.scoring import Scored, with_overrides
+from training.datasets import Post
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PASSWORD = "correct horse battery staple"
@@ -43,10 +44,10 @@ class StubScorer:
     def __init__(self) -> None:
         self.registry = self.Registry()
 
-    def score(self, text: str) -> Scored:
+    def score(self, comment: str | Post) -> Scored:
         from moderation.scoring import ScoringUnavailable
 
-        lowered = text.lower()
+        lowered = (comment.text if isinstance(comment, Post) else comment).lower()
         if "explode" in lowered:
             raise ScoringUnavailable("stub model failure")
         spam = 0.99 if "spamword" in lowered else 0.6 if "buynow" in lowered else 0.05

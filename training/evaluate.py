@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .datasets import Example
-from .pipeline import label_matrix
+from .pipeline import Comment, label_matrix
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Scoring(Protocol):
     labels: tuple[str, ...]
     thresholds: Mapping[str, Thresholds]
 
-    def score_batch(self, texts: Sequence[str]) -> list[dict[str, float]]: ...
+    def score_batch(self, comments: Sequence[Comment]) -> list[dict[str, float]]: ...
 
 
 def label_metrics(truth: np.ndarray, scores: np.ndarray, thresholds: Thresholds) -> LabelMetrics:
@@ -82,7 +82,7 @@ def _at(suffix: str, truth: np.ndarray, flagged: np.ndarray) -> dict[str, float]
 
 def evaluate(model: Scoring, examples: Sequence[Example]) -> dict[str, LabelMetrics]:
     """Each of the model's labels on the examples that know it."""
-    scores = model.score_batch([e.text for e in examples])
+    scores = model.score_batch([e.post for e in examples])
     truth = label_matrix(examples, model.labels)
     result = {}
     for j, label in enumerate(model.labels):

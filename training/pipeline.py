@@ -1,4 +1,9 @@
-"""What a model is: one scikit-learn ``Pipeline`` from raw comment text to P(label), and its reasons.
+"""What a model is: one scikit-learn ``Pipeline`` from a comment to P(label), and its reasons.
+
+A comment is its text, or a :class:`Post`: the text with the commenter's
+name, website and email, which carry most of the signal for blog comment spam
+(a keyword-stuffed name, a commercial website). Sources without those fields
+pass plain text and teach the text alone.
 
 The pipeline is ``clean → features → classify``:
 
@@ -8,7 +13,8 @@ The pipeline is ``clean → features → classify``:
   reads a news comment the same way.
 - ``features`` joins hashed word 1–2-grams and character 2–5-grams, TF-IDF
   weighted, with a few signals about the comment's shape (links, capitals,
-  repeated characters, phone numbers, abusive words from :mod:`.lexicon`...).
+  repeated characters, phone numbers, abusive words from :mod:`.lexicon`...),
+  and hashed tokens of the commenter's fields (:func:`commenter_tokens`).
   Hashing keeps the model a fixed few megabytes however much data it sees,
   and fitting fast; explanations stay
   readable because they hash the comment's *own* n-grams to find their weights.
@@ -26,6 +32,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,7 +45,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from .datasets import LABELS, Example
+from .datasets import LABELS, Example, Post
 from .lexicon import abuse_counts
 
 #: Hash buckets per n-gram kind: 2**18 keeps a label's weights at 1 MB each
@@ -73,6 +80,14 @@ _MENTION = re.compile(r"(?<!\w)@\w+|^\s*RT\b")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _PHONE = re.compile(r"\+?\(?\d(?:[\s.()-]{0,2}\d){6,}")
 _MONEY = re.compile(r"[$£€¥₹]")
+
+
+#: What the pipeline takes: plain text (a source without commenter fields) or a :class:`Post`.
+Comment = str | Post
+
+
+def as_post(comment: Comment) -> Post:
+    return comment if isinstance(comment, Post) else Post(comment)
 
 
 def clean(text: str) -> str:
@@ -114,14 +129,95 @@ def comment_shape(text: str) -> list[float]:
     ]
 
 
-class TextCleaner(TransformerMixin, BaseEstimator):
-    """:func:`clean` as a pipeline step, so serving can never skip it."""
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+#: Free mail providers: an address there says nothing about a business behind it.
+FREE_MAIL = frozenset("gmail.com googlemail.com yahoo.com yahoo.co.uk hotmail.com hotmail.co.uk outlook.com "
+                      "live.com msn.com aol.com icloud.com me.com mail.com gmx.com gmx.net proton.me "
+                      "protonmail.com yandex.com yandex.ru mail.ru web.de".split())
 
-    def fit(self, X: Iterable[str], y: object = None) -> TextCleaner:
+
+def commenter_tokens(post: Post) -> list[str]:
+    """The commenter's fields as tokens a linear model can weigh; none for a comment without fields.
+
+    Words of the name ("author:deals"), whether a website was given, its
+    top-level domain and the words of its host and path, whether the name's
+    words appear in the website (a keyword-stuffed name), the email's domain
+    and whether it is a free mail provider. A plain-text comment yields no
+    token at all, so text-only sources teach nothing about fields.
+    """
+    if not (post.author or post.website or post.email):
+        return []
+    author = [w.lower() for w in _WORDS.findall(post.author)]
+    tokens = [f"author:{w}" for w in author]
+    tokens.append(f"author-words:{min(len(author), 4)}")
+    site = post.website.lower().strip()
+    if site:
+        host, _, path = re.sub(r"^[a-z]+://", "", site).removeprefix("www.").partition("/")
+        host = host.split(":")[0]
+        tokens += ["website:given", f"website-tld:{host.rsplit('.', 1)[-1]}"]
+        site_words = set(_WORDS.findall(host.replace("-", " ").replace(".", " "))) | set(_WORDS.findall(path))
+        tokens += [f"website-word:{w}" for w in sorted(site_words)]
+        if path.strip("/"):
+            tokens.append("website:path")
+        if any(w in site_words for w in author if len(w) > 2):
+            tokens.append("author-in-website")
+    else:
+        tokens.append("website:none")
+    domain = post.email.lower().rpartition("@")[2].strip()
+    if domain:
+        tokens.append("email:free" if domain in FREE_MAIL else f"email-domain:{domain}")
+        tokens.append(f"email-tld:{domain.rsplit('.', 1)[-1]}")
+    return list(dict.fromkeys(tokens))  # each once: a name that says "deals deals" is no more a name
+
+
+def describe_token(token: str) -> str:
+    """How a moderator reads a commenter token in an explanation."""
+    kind, _, value = token.partition(":")
+    return {"author": f"name “{value}”", "author-words": f"name of {value}+ words" if value == "4" else
+            f"name of {value} words", "website": {"given": "a website", "none": "no website",
+                                                    "path": "a website with a path"}.get(value, token),
+            "website-tld": f"website .{value}", "website-word": f"website “{value}”",
+            "author-in-website": "name repeats the website", "email": "free mail address",
+            "email-domain": f"email @{value}", "email-tld": f"email .{value}"}.get(kind, token)
+
+
+class TextCleaner(TransformerMixin, BaseEstimator):
+    """:func:`clean` as a pipeline step, so serving can never skip it; every comment leaves it as a :class:`Post`."""
+
+    def fit(self, X: Iterable[Comment], y: object = None) -> TextCleaner:
         return self
 
-    def transform(self, X: Iterable[str]) -> list[str]:
-        return [clean(text) for text in X]
+    def transform(self, X: Iterable[Comment]) -> list[Post]:
+        return [replace(post, text=clean(post.text)) for post in map(as_post, X)]
+
+
+class PostText(TransformerMixin, BaseEstimator):
+    """The cleaned text of each :class:`Post`, for the n-gram steps."""
+
+    def fit(self, X: Iterable[Post], y: object = None) -> PostText:
+        return self
+
+    def transform(self, X: Iterable[Post]) -> list[str]:
+        return [post.text for post in X]
+
+
+class CommenterFields(TransformerMixin, BaseEstimator):
+    """:func:`commenter_tokens`, hashed: a fixed small block whatever names and domains appear."""
+
+    def __init__(self, buckets: int = 2**14) -> None:
+        self.buckets = buckets
+
+    def fit(self, X: Iterable[Post], y: object = None) -> CommenterFields:
+        return self
+
+    def transform(self, X: Iterable[Post]) -> sp.csr_matrix:
+        return self.hasher().transform([commenter_tokens(post) for post in X])
+
+    def hasher(self) -> FeatureHasher:
+        return FeatureHasher(n_features=self.buckets, input_type="string", alternate_sign=False, dtype=np.float32)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.array([f"commenter{i}" for i in range(self.buckets)], dtype=object)
 
 
 class CommentShape(TransformerMixin, BaseEstimator):
@@ -131,19 +227,19 @@ class CommentShape(TransformerMixin, BaseEstimator):
     (every comment has a length; only a long one should be a reason).
     """
 
-    def fit(self, X: Iterable[str], y: object = None) -> CommentShape:
+    def fit(self, X: Iterable[Post], y: object = None) -> CommentShape:
         self.mean_ = self._measure(X).mean(axis=0)
         return self
 
-    def transform(self, X: Iterable[str]) -> sp.csr_matrix:
+    def transform(self, X: Iterable[Post]) -> sp.csr_matrix:
         return sp.csr_matrix(self._measure(X) - self.mean_)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.array(SHAPE_FEATURES, dtype=object)
 
     @staticmethod
-    def _measure(X: Iterable[str]) -> np.ndarray:
-        return np.array([comment_shape(text) for text in X], dtype=np.float32).reshape(-1, len(SHAPE_FEATURES))
+    def _measure(X: Iterable[Post]) -> np.ndarray:
+        return np.array([comment_shape(post.text) for post in X], dtype=np.float32).reshape(-1, len(SHAPE_FEATURES))
 
 
 class PerLabelClassifier(BaseEstimator):
@@ -205,6 +301,7 @@ class PerLabelClassifier(BaseEstimator):
 
 def _hashed(buckets: int, **options: object) -> Pipeline:
     return Pipeline([
+        ("text", PostText()),
         ("hash", HashingVectorizer(n_features=buckets, alternate_sign=False, norm=None,
                                    dtype=np.float32, **options)),
         ("tfidf", TfidfTransformer(sublinear_tf=True)),
@@ -219,6 +316,7 @@ def build_pipeline(labels: Sequence[str] = LABELS, *, seed: int = 0) -> Pipeline
             ("words", _hashed(WORD_BUCKETS, ngram_range=(1, 2))),
             ("chars", _hashed(CHAR_BUCKETS, analyzer="char_wb", ngram_range=(2, 5))),
             ("shape", CommentShape()),
+            ("commenter", CommenterFields()),
         ])),
         ("classify", PerLabelClassifier(tuple(labels), seed=seed)),
     ])
@@ -239,7 +337,7 @@ def sample_weights(examples: Sequence[Example]) -> np.ndarray:
 def fit_pipeline(examples: Sequence[Example], labels: Sequence[str] = LABELS, *, seed: int = 0) -> Pipeline:
     """A fitted model: moderator decisions count through their ``weight``."""
     pipeline = build_pipeline(labels, seed=seed)
-    pipeline.fit([e.text for e in examples], label_matrix(examples, labels),
+    pipeline.fit([e.post for e in examples], label_matrix(examples, labels),
                  classify__sample_weight=sample_weights(examples))
     return pipeline
 
@@ -268,6 +366,8 @@ class CompiledModel:
         self._char_idf = chars.named_steps["tfidf"].idf_
         self._char_offset = self._word_hash.n_features
         self._shape_offset = self._char_offset + self._char_hash.n_features
+        self._commenter_offset = self._shape_offset + len(SHAPE_FEATURES)
+        self._commenter_hasher = union.named_transformers["commenter"].hasher()
         weights, self._intercept, self._slope, self._offset = model.named_steps["classify"].linear_parts()
         self._weights = np.ascontiguousarray(weights)
         self._word_grams = self._word_hash.build_analyzer()
@@ -276,25 +376,26 @@ class CompiledModel:
         self._shape_mean = union.named_transformers["shape"].mean_
         self._word_hasher = _hasher_like(self._word_hash)
         self._char_hasher = _hasher_like(self._char_hash)
-        self._last: tuple[str, _Row] | None = None
+        self._last: tuple[Post, _Row] | None = None
 
-    def score(self, text: str) -> dict[str, float]:
+    def score(self, comment: Comment) -> dict[str, float]:
         """P(label) for one comment, equal to the pipeline's ``predict_proba``."""
-        return dict(zip(self.labels, self._proba(self._row(text)).tolist(), strict=True))
+        return dict(zip(self.labels, self._proba(self._row(comment)).tolist(), strict=True))
 
-    def score_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        proba = self.model.predict_proba(list(texts)) if len(texts) else np.empty((0, len(self.labels)))
+    def score_batch(self, comments: Sequence[Comment]) -> list[dict[str, float]]:
+        proba = self.model.predict_proba(list(comments)) if len(comments) else np.empty((0, len(self.labels)))
         return [dict(zip(self.labels, row, strict=True)) for row in proba.tolist()]
 
-    def explain(self, text: str, k: int = 5) -> dict[str, list[tuple[str, float]]]:
+    def explain(self, comment: Comment, k: int = 5) -> dict[str, list[tuple[str, float]]]:
         """Per label, up to ``k`` terms that raised its calibrated log-odds most, with how much.
 
         A word collects its own weight and the weight of the character n-grams
         inside it; a shape signal is named ("links", "capital letters") when the
-        comment has more of it than a typical one. Only terms that pushed the
-        score *up* are listed: they are the reasons.
+        comment has more of it than a typical one, and so is a commenter field
+        ("website .xyz"). Only terms that pushed the score *up* are listed:
+        they are the reasons.
         """
-        row = self._row(text)
+        row = self._row(comment)
         terms: dict[str, np.ndarray] = {}
 
         grams = list(dict.fromkeys(self._word_grams(row.text)))
@@ -320,10 +421,14 @@ class CompiledModel:
 
         # A shape signal is a reason only where the comment has more of it than usual:
         # "no capital letters" is not something a moderator can see in the text.
-        shape_weights = self._weights[self._shape_offset:]
+        shape_weights = self._weights[self._shape_offset:self._commenter_offset]
         for name, value, weights in zip(SHAPE_FEATURES, row.shape, shape_weights, strict=True):
             if value > 0:
                 _add(terms, name, value * weights)
+        if row.commenter_tokens:
+            at = _bucket_of(self._commenter_hasher, row.commenter_tokens) + self._commenter_offset
+            for token, weights in zip(row.commenter_tokens, self._weights[at], strict=True):
+                _add(terms, describe_token(token), weights)
 
         names = list(terms)
         logit = np.array([terms[n] for n in names]) * self._slope if names else np.empty((0, len(self.labels)))
@@ -333,23 +438,25 @@ class CompiledModel:
             result[label] = [(names[i], round(float(logit[i, j]), 4)) for i in order if logit[i, j] > 0]
         return result
 
-    def _row(self, text: str) -> _Row:
-        """The comment's features, reused when ``explain`` follows ``score`` for the same text.
+    def _row(self, comment: Comment) -> _Row:
+        """The comment's features, reused when ``explain`` follows ``score`` for the same comment.
 
         One entry, replaced in a single assignment, so threads sharing the
         model at worst compute a row twice.
         """
+        post = as_post(comment)
         last = self._last
-        if last is not None and last[0] == text:
+        if last is not None and last[0] == post:
             return last[1]
-        row = _Row(self, text)
-        self._last = (text, row)
+        row = _Row(self, post)
+        self._last = (post, row)
         return row
 
     def _proba(self, row: _Row) -> np.ndarray:
         z = (row.word_values @ self._weights[row.word_idx]
              + row.char_values @ self._weights[row.char_idx + self._char_offset]
-             + row.shape @ self._weights[self._shape_offset:]
+             + row.shape @ self._weights[self._shape_offset:self._commenter_offset]
+             + row.commenter_values @ self._weights[row.commenter_idx + self._commenter_offset]
              + self._intercept)
         return expit(self._slope * z + self._offset)
 
@@ -357,8 +464,14 @@ class CompiledModel:
 class _Row:
     """One comment's feature values, block by block, as the pipeline computes them."""
 
-    def __init__(self, compiled: CompiledModel, text: str) -> None:
-        self.text = clean(text)
+    def __init__(self, compiled: CompiledModel, post: Post) -> None:
+        self.text = clean(post.text)
+        self.commenter_tokens = commenter_tokens(post)
+        if self.commenter_tokens:
+            fields = compiled._commenter_hasher.transform([self.commenter_tokens])
+            self.commenter_idx, self.commenter_values = fields.indices, fields.data
+        else:
+            self.commenter_idx, self.commenter_values = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
         self.word_idx, _, self.word_values = _tfidf(compiled._word_hash, compiled._word_idf, self.text)
         self.char_idx, self.char_counts, self.char_values = _tfidf(compiled._char_hash, compiled._char_idf, self.text)
         self.shape = np.array(comment_shape(self.text), dtype=np.float32) - compiled._shape_mean
@@ -391,6 +504,6 @@ def _display_word(word: str) -> str:
     return LINK_DISPLAY if core == LINK_TOKEN else core
 
 
-def explain(model: Pipeline, text: str, k: int = 5) -> dict[str, list[tuple[str, float]]]:
+def explain(model: Pipeline, comment: Comment, k: int = 5) -> dict[str, list[tuple[str, float]]]:
     """See :meth:`CompiledModel.explain`; compile once and reuse it when explaining many."""
-    return CompiledModel(model).explain(text, k)
+    return CompiledModel(model).explain(comment, k)

@@ -35,7 +35,7 @@ import skops.io
 from sklearn.pipeline import Pipeline
 
 from .evaluate import Thresholds
-from .pipeline import CompiledModel, model_labels
+from .pipeline import Comment, CompiledModel, model_labels
 from .train import TrainingResult
 
 MODEL_FILE = "model.skops"
@@ -52,6 +52,8 @@ VERSION_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 ALLOWED_TYPES = frozenset({
     "training.pipeline.TextCleaner",
     "training.pipeline.CommentShape",
+    "training.pipeline.PostText",
+    "training.pipeline.CommenterFields",
     "training.pipeline.PerLabelClassifier",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
@@ -88,14 +90,14 @@ class LoadedModel:
                            for label, t in card["thresholds"].items()}
         self._compiled = CompiledModel(pipeline)
 
-    def score(self, text: str) -> dict[str, float]:
-        return self._compiled.score(text)
+    def score(self, comment: Comment) -> dict[str, float]:
+        return self._compiled.score(comment)
 
-    def score_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        return self._compiled.score_batch(texts)
+    def score_batch(self, comments: Sequence[Comment]) -> list[dict[str, float]]:
+        return self._compiled.score_batch(comments)
 
-    def explain(self, text: str, k: int = 5) -> dict[str, list[tuple[str, float]]]:
-        return self._compiled.explain(text, k)
+    def explain(self, comment: Comment, k: int = 5) -> dict[str, list[tuple[str, float]]]:
+        return self._compiled.explain(comment, k)
 
 
 class Registry:

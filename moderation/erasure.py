@@ -29,6 +29,7 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask
 
 from .extensions import db
@@ -120,7 +121,13 @@ def _set_depth(root: Comment, depth: int) -> None:
 
 
 def history(limit: int = 20) -> list[Erasure]:
-    return list(db.session.scalars(sa.select(Erasure).order_by(Erasure.id.desc()).limit(limit)))
+    return list(db.session.scalars(
+        sa.select(Erasure).options(so.joinedload(Erasure.moderator)).order_by(Erasure.id.desc()).limit(limit)))
+
+
+def labelled_erasures() -> list[Erasure]:
+    """Erasures that removed training labels: the ones that can make a model version stale."""
+    return list(db.session.scalars(sa.select(Erasure).where(Erasure.labelled > 0)))
 
 
 def _created(card: Mapping[str, Any]) -> datetime | None:

@@ -103,3 +103,11 @@ class DecisionForm(FlaskForm):
     action = SelectField(choices=["approve", "reject", "spam", "pending"])
     label = SelectField(choices=["", "spam", "toxic"], validate_choice=True, default="")
     seen_status = HiddenField()
+
+
+class ErasureForm(FlaskForm):
+    """An admin erases a commenter: first the email (shows what would go), then the same with ``confirmed``."""
+
+    email = StringField("Commenter's email", validators=[InputRequired("Give the commenter's email address."),
+                                                         Length(max=254), _not_blank])
+    confirmed = HiddenField()

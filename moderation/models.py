@@ -2,7 +2,8 @@
 
 A comment is never deleted by the system: spam and rejected comments keep
 their text, their scores and every decision taken on them, because those are
-the training labels of the next model.
+the training labels of the next model. Only an erasure, which a person asks
+for, deletes comments (see erasure.py).
 """
 from __future__ import annotations
 

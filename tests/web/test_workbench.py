@@ -15,8 +15,19 @@ from moderation import thresholds
 from moderation.decisions import decide, training_examples
 from moderation.erasure import erase
 from moderation.extensions import db
-from moderation.models import (Article, Ban, Comment, Decision, Erasure, Moderator, Role, SpotCheck, Status,
-                               ThresholdChange, utcnow)
+from moderation.models import (
+    Article,
+    Ban,
+    Comment,
+    Decision,
+    Erasure,
+    Moderator,
+    Role,
+    SpotCheck,
+    Status,
+    ThresholdChange,
+    utcnow,
+)
 from tests.conftest import StubScorer, csrf_token, login, make_app, make_moderator, post_comment
 from training.registry import VersionInfo
 

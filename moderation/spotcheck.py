@@ -70,8 +70,8 @@ def _latest_labels() -> sa.Subquery:
 
 def unchecked() -> sa.ColumnElement[bool]:
     """Comments of the sample no moderator has labelled yet (the queue's Spot-check tab)."""
-    labelled = sa.select(Decision.comment_id).where(Decision.label.is_not(None))
-    return sa.and_(Comment.id.in_(sa.select(SpotCheck.comment_id)), Comment.id.not_in(labelled))
+    labelled = sa.exists().where(Decision.comment_id == Comment.id, Decision.label.is_not(None))
+    return sa.and_(Comment.id.in_(sa.select(SpotCheck.comment_id)), ~labelled)
 
 
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:

@@ -214,6 +214,21 @@ def test_spotcheck_tab_marks_estimate_and_labels(wb: Flask, article: Article) ->
     assert sources == [("spotcheck", False), ("spotcheck", True)]
 
 
+def test_spotcheck_tab_survives_erased_decisions(wb: Flask, article: Article) -> None:
+    """Decisions of erased comments have no comment id; they must not hide the unchecked sample."""
+    moderator = make_moderator("mod@example.org")
+    eve_and_others(article, moderator)
+    checked = add_comment(article, {"spam": 0.1, "toxic": 0.1}, timedelta(hours=1), text="Drawn")
+    db.session.flush()
+    db.session.add(SpotCheck(comment_id=checked.id))
+    db.session.commit()
+    erase("eve@example.org", None)
+    client = wb.test_client()
+    login(client, moderator.email)
+    html = client.get("/moderation/?tab=spotcheck").get_data(as_text=True)
+    assert 'Spot-check <span class="count">1</span>' in html and "Drawn" in html
+
+
 def test_share_zero_draws_nothing(tmp_path: Path) -> None:
     app = workbench_app(tmp_path, SPOTCHECK_SHARE=0.0)
     with app.app_context():

@@ -223,7 +223,7 @@ class ThresholdChange(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    moderator_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
+    moderator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("moderators.id"))
     #: Scores of different versions are not comparable, so a threshold belongs to one version.
     model_version: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     label: so.Mapped[str] = so.mapped_column(sa.String(16))
@@ -232,7 +232,7 @@ class ThresholdChange(db.Model):
     #: The capacity the admin entered ("about N comments a day").
     per_day: so.Mapped[int] = so.mapped_column()
 
-    moderator: so.Mapped[Moderator | None] = so.relationship()
+    moderator: so.Mapped[Moderator] = so.relationship()
 
 
 class SpotCheck(db.Model):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def _card_thresholds(card: Mapping[str, Any]) -> dict[str, Thresholds]:
             for label, t in (card.get("thresholds") or {}).items()}
 
 
-def suggest(per_day: int, now: datetime | None = None) -> tuple[str, capacity.Suggestion]:
+def suggest(per_day: int) -> tuple[str, capacity.Suggestion]:
     """The active model version and the thresholds that would have held about ``per_day`` a day
     over the last ``capacity.WINDOW_DAYS`` days of stored scores.
 
@@ -89,7 +89,7 @@ def suggest(per_day: int, now: datetime | None = None) -> tuple[str, capacity.Su
     version, card = _active_card()
     card_thresholds = _card_thresholds(card)
     current = with_overrides(card_thresholds, overrides(version))
-    now = now or utcnow()
+    now = utcnow()
     since = now - timedelta(days=capacity.WINDOW_DAYS)
     rows = db.session.execute(
         sa.select(Comment.scores, Comment.routed_status, Comment.route_rule, Comment.created_at, Comment.model_version)
@@ -115,11 +115,11 @@ def suggest(per_day: int, now: datetime | None = None) -> tuple[str, capacity.Su
     return version, suggestion
 
 
-def apply(per_day: int, moderator: Moderator | None) -> tuple[str, capacity.Suggestion, list[ThresholdChange]]:
+def apply(per_day: int, moderator: Moderator) -> tuple[str, capacity.Suggestion, list[ThresholdChange]]:
     """Compute the suggestion now and put it in force for the active version; one audit row per changed label."""
     version, suggestion = suggest(per_day)
     changes = [
-        ThresholdChange(moderator_id=moderator.id if moderator else None, model_version=version, label=s.label,
+        ThresholdChange(moderator_id=moderator.id, model_version=version, label=s.label,
                         review_before=s.current, review_after=s.review, per_day=per_day)
         for s in suggestion.labels if abs(s.review - s.current) > 1e-9
     ]

@@ -20,7 +20,7 @@ def upgrade():
     op.create_table('threshold_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('moderator_id', sa.Integer(), nullable=True),
+    sa.Column('moderator_id', sa.Integer(), nullable=False),
     sa.Column('model_version', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=16), nullable=False),
     sa.Column('review_before', sa.Double(), nullable=False),

@@ -355,10 +355,11 @@ def erase() -> str | Response | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("admin/erasure.html", form=form, found=None), 400
     found = erasure.preview(form.email.data or "")
-    if form.confirmed.data != "yes" or not found.comments:
-        if not found.comments:
-            flash(f"No comments from {found.email}; nothing to erase.", "info")
-        return render_template("admin/erasure.html", form=form, found=found if found.comments else None)
+    if not found.comments:
+        flash(f"No comments from {found.email}; nothing to erase.", "info")
+        return render_template("admin/erasure.html", form=form, found=None)
+    if form.confirmed.data != "yes":
+        return render_template("admin/erasure.html", form=form, found=found)
     record = erasure.erase(found.email, current_user._get_current_object())
     flash(f"Erased {record.comments} comment{'s' if record.comments != 1 else ''} and the personal data of "
           f"{found.email}; their decisions stay in the audit log without text.", "success")

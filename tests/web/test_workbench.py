@@ -156,8 +156,9 @@ def test_capacity_suggestion_apply_and_audit(wb: Flask, article: Article) -> Non
 
 
 def test_applied_thresholds_belong_to_their_model_version(wb: Flask) -> None:
-    db.session.add(ThresholdChange(model_version="older-version", label="spam", review_before=0.5,
-                                   review_after=0.9, per_day=5))
+    admin = make_moderator("admin@example.org", Role.ADMIN)
+    db.session.add(ThresholdChange(moderator_id=admin.id, model_version="older-version", label="spam",
+                                   review_before=0.5, review_after=0.9, per_day=5))
     db.session.commit()
     assert thresholds.overrides("older-version") == {"spam": {"review": 0.9}}
     assert thresholds.overrides("stub-1") == {}
@@ -311,6 +312,9 @@ def test_erase_from_the_admin_page_flags_models_trained_on_it(wb: Flask, article
     assert client.post("/admin/erasure", data={"email": "eve@example.org"}).status_code == 400  # no CSRF
     token = csrf_token(client, "/admin/erasure")
     assert client.post("/admin/erasure", data={"email": "  ", "csrf_token": token}).status_code == 400
+    nobody = client.post("/admin/erasure", data={"email": "nobody@example.org", "confirmed": "yes", "csrf_token": token})
+    assert nobody.status_code == 200 and "nothing to erase" in nobody.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Erasure.id))) == 0
     step1 = client.post("/admin/erasure", data={"email": "Eve@Example.org", "csrf_token": token})
     html = step1.get_data(as_text=True)
     assert step1.status_code == 200 and '<strong class="erase-count">2</strong>' in html and 'value="yes"' in html

@@ -82,3 +82,8 @@ class Defaults:
         "olid:../shared/datasets/olid",
         "davidson:../shared/datasets/davidson-hate-offensive",
     ]
+
+    # --- Moderator's workbench ---------------------------------------------
+    #: Share of the comments the model publishes unseen that are drawn for a
+    #: moderator's spot-check (the queue's Spot-check tab), from 0 to 1.
+    SPOTCHECK_SHARE = 0.01

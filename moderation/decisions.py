@@ -20,7 +20,7 @@ from flask import current_app
 from training.datasets import Dataset, DatasetError, Example
 
 from .extensions import db
-from .models import Ban, Comment, Decision, Moderator, Status, utcnow
+from .models import Ban, Comment, Decision, Moderator, SpotCheck, Status, utcnow
 
 #: action -> status it moves a comment to
 ACTIONS: dict[str, Status] = {
@@ -30,6 +30,8 @@ ACTIONS: dict[str, Status] = {
     "pending": Status.PENDING,
 }
 REJECT_LABELS = ("spam", "toxic")
+#: ``Example.source`` of the marks of spot-checked comments.
+SPOTCHECK_SOURCE = "spotcheck"
 _LABELS = {"ok": {"spam": False, "toxic": False}, "spam": {"spam": True, "toxic": False},
            "toxic": {"spam": False, "toxic": True}}
 
@@ -96,20 +98,28 @@ def last_decider(comment_id: int) -> str | None:
 
 
 def training_examples(weight: float, session: so.Session | None = None) -> list[Example]:
-    """The latest labelled decision per comment, as training examples weighted above public data."""
+    """The latest labelled decision per comment, as training examples weighted above public data.
+
+    Marks of spot-checked comments come out with the source ``spotcheck``: they are
+    the only labels of a random sample of published comments, not of comments the
+    model chose to hold. Decisions of erased comments have no comment and yield nothing.
+    """
     latest = (
         sa.select(sa.func.max(Decision.id))
         .where(Decision.label.is_not(None))
         .group_by(Decision.comment_id)
     )
     rows = (session or db.session).execute(
-        sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email)
+        sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
+                  SpotCheck.comment_id.is_not(None))
         .join(Comment, Comment.id == Decision.comment_id)
+        .outerjoin(SpotCheck, SpotCheck.comment_id == Comment.id)
         .where(Decision.id.in_(latest))
         .order_by(Decision.id)
     )
-    return [Example(text, dict(_LABELS[label]), "decisions", weight, author=author, website=url or "", email=email)
-            for text, label, author, url, email in rows if label in _LABELS]
+    return [Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
+                    author=author, website=url or "", email=email)
+            for text, label, author, url, email, checked in rows if label in _LABELS]
 
 
 def decisions_dataset(target: str) -> Dataset:

@@ -115,3 +115,11 @@ class WordListTestForm(FlaskForm):
         Length(max=Defaults.COMMENT_MAX_LENGTH,
                message=f"Samples are limited to {Defaults.COMMENT_MAX_LENGTH:,} characters."),
     ])
+
+
+class ErasureForm(FlaskForm):
+    """An admin erases a commenter: first the email (shows what would go), then the same with ``confirmed``."""
+
+    email = StringField("Commenter's email", validators=[InputRequired("Give the commenter's email address."),
+                                                         Length(max=254), _not_blank])
+    confirmed = HiddenField()

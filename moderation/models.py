@@ -2,7 +2,8 @@
 
 A comment is never deleted by the system: spam and rejected comments keep
 their text, their scores and every decision taken on them, because those are
-the training labels of the next model.
+the training labels of the next model. Only an erasure, which a person asks
+for, deletes comments (see erasure.py).
 """
 from __future__ import annotations
 
@@ -160,7 +161,9 @@ class Decision(db.Model):
     __tablename__ = "decisions"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"), index=True)
+    #: None once the comment's author had their data erased: who decided, when and from/to which
+    #: status stay in the audit log, the comment's text and personal data do not.
+    comment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("comments.id"), index=True)
     moderator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("moderators.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     action: so.Mapped[str] = so.mapped_column(sa.String(16))
@@ -171,7 +174,7 @@ class Decision(db.Model):
     model_version: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     scores: so.Mapped[dict[str, float] | None] = so.mapped_column(sa.JSON)
 
-    comment: so.Mapped[Comment] = so.relationship()
+    comment: so.Mapped[Comment | None] = so.relationship()
     moderator: so.Mapped[Moderator] = so.relationship()
 
 
@@ -235,3 +238,53 @@ class CommentBand(db.Model):
     key: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"),
                                                   primary_key=True, index=True)
+
+
+# --- Moderator's workbench: capacity thresholds, spot-checks, erasure ----------
+
+
+class ThresholdChange(db.Model):
+    """A review threshold set from the Model page: the audit record and, the latest per
+    (model version, label), the threshold in force for comments that version scores."""
+
+    __tablename__ = "threshold_changes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    moderator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("moderators.id"))
+    #: Scores of different versions are not comparable, so a threshold belongs to one version.
+    model_version: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(16))
+    review_before: so.Mapped[float] = so.mapped_column()
+    review_after: so.Mapped[float] = so.mapped_column()
+    #: The capacity the admin entered ("about N comments a day").
+    per_day: so.Mapped[int] = so.mapped_column()
+
+    moderator: so.Mapped[Moderator] = so.relationship()
+
+
+class SpotCheck(db.Model):
+    """A comment the model published unseen, drawn at submit time for a moderator to check."""
+
+    __tablename__ = "spot_checks"
+
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"), primary_key=True)
+    sampled_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Erasure(db.Model):
+    """That a commenter's data was erased, and when; deliberately not whose."""
+
+    __tablename__ = "erasures"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    #: None when run from the command line.
+    moderator_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
+    comments: so.Mapped[int] = so.mapped_column()
+    #: Erased comments that carried a moderator's label, i.e. were training data.
+    labelled: so.Mapped[int] = so.mapped_column()
+    #: The earliest of those labels: model versions trained between it and the erasure used them.
+    first_label_at: so.Mapped[datetime | None] = so.mapped_column()
+
+    moderator: so.Mapped[Moderator | None] = so.relationship()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from . import spotcheck
 from .extensions import db
 from .models import Comment, CommentSignature, Status, as_id
 from .policy import Thresholds
@@ -25,6 +26,8 @@ TABS: dict[str, Status | None] = {
     "rejected": Status.REJECTED,
     "approved": Status.PUBLISHED,
     "all": None,
+    #: Published comments drawn for a spot-check that nobody has labelled yet (see spotcheck.py).
+    "spotcheck": Status.PUBLISHED,
 }
 SORTS = ("risk", "uncertainty", "newest", "oldest")
 PER_PAGE = 25
@@ -85,6 +88,8 @@ def counts() -> dict[str, int]:
     by_status = dict(db.session.execute(sa.select(Comment.status, sa.func.count()).group_by(Comment.status)).all())
     result = {tab: by_status.get(status, 0) for tab, status in TABS.items() if status is not None}
     result["all"] = sum(by_status.values())
+    result["spotcheck"] = db.session.scalar(
+        sa.select(sa.func.count(Comment.id)).where(Comment.status == Status.PUBLISHED, spotcheck.unchecked())) or 0
     return result
 
 
@@ -93,6 +98,8 @@ def _filters(query: QueueQuery) -> list[sa.ColumnElement[bool]]:
     status = TABS[query.tab]
     if status is not None:
         conditions.append(Comment.status == status)
+    if query.tab == "spotcheck":
+        conditions.append(spotcheck.unchecked())
     if query.article_id is not None:
         conditions.append(Comment.article_id == query.article_id)
     if query.author:

@@ -17,11 +17,12 @@ from flask import current_app
 
 from training.datasets import Post
 
-from . import similarity
+from . import similarity, spotcheck
 from .extensions import db
 from .models import Article, Ban, Comment, Status, utcnow
 from .policy import Route, Settings, Signals, route
 from .scoring import Scored, ScoringUnavailable, get_scorer, with_overrides
+from .thresholds import overrides
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def settings(scored: Scored | None) -> Settings:
     """The site's rules, with the thresholds of the model that scored (none when scoring failed)."""
     config = current_app.config
     return Settings(
-        thresholds=with_overrides(scored.thresholds, config["THRESHOLDS"]) if scored else {},
+        thresholds=with_overrides(scored.thresholds, overrides(scored.version)) if scored else {},
         max_links=config["MAX_LINKS"],
         moderation_words=tuple(config["MODERATION_WORDS"]),
         block_words=tuple(config["BLOCK_WORDS"]),
@@ -189,6 +190,7 @@ def store(
         model_version=scored.version if scored else None,
     )
     db.session.add(comment)
-    similarity.index(comment)
+    similarity.index(comment)  # flushes: the comment has its id
+    spotcheck.sample(comment)
     db.session.commit()
     return comment

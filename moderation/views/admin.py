@@ -7,18 +7,18 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from training.registry import RegistryError
 
-from .. import retrain
+from .. import erasure, retrain, spotcheck, thresholds
 from ..access import admin_required
 from ..accounts import AccountError, save_account, set_active
 from ..decisions import decisions_since, disagreement_by_week
 from ..extensions import db
-from ..forms import ActionForm, ModeratorForm
-from ..models import Comment, Decision, Moderator, Role, TrainingJob, utcnow
+from ..forms import ActionForm, ErasureForm, ModeratorForm
+from ..models import Comment, Decision, Moderator, Role, TrainingJob, as_id, utcnow
 from ..scoring import get_scorer
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,7 +42,8 @@ def audit() -> str:
         query = query.join(Moderator, Moderator.id == Decision.moderator_id).where(Moderator.email == email)
     page = db.paginate(query, per_page=AUDIT_PER_PAGE, max_per_page=AUDIT_PER_PAGE, error_out=False)
     moderators = db.session.scalars(sa.select(Moderator.email).order_by(Moderator.email)).all()
-    return render_template("admin/audit.html", page=page, email=email, moderators=moderators)
+    return render_template("admin/audit.html", page=page, email=email, moderators=moderators,
+                           threshold_changes=thresholds.history(), erasures=erasure.history())
 
 
 def _created(card: dict[str, Any] | None) -> datetime | None:
@@ -89,6 +90,7 @@ def model() -> str:
         problems=problems, since=decisions_since(created) if card else None,
         weeks=disagreement_by_week(), job=job, job_active=job is not None and job.state in retrain.ACTIVE_STATES,
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
+        **_workbench(registry, versions),
     )
 
 
@@ -290,3 +292,81 @@ def card_time(value: Any) -> str:
 def labels_of(columns: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
     """Every label in a metrics table's columns, in first-seen order."""
     return list(dict.fromkeys(label for _, by_label in columns for label in (by_label or {})))
+
+
+# --- Moderator's workbench: capacity thresholds, spot-check estimate, erasure ----
+
+
+def _workbench(registry: Any, versions: list[Any]) -> dict[str, Any]:
+    """The Model page's capacity, spot-check and erasure sections."""
+    per_day_text = request.args.get("per_day", "").strip()
+    per_day = as_id(per_day_text)
+    suggestion = capacity_error = None
+    if per_day_text and per_day is None:
+        capacity_error = "Give the number of comments a day as a whole number, at least 1."
+    elif per_day is not None:
+        try:
+            suggestion = thresholds.suggest(per_day)[1]
+        except thresholds.NoActiveModel as exc:
+            capacity_error = f"No suggestion: {exc}."
+    cards: dict[str, Any] = {}
+    for info in versions:
+        try:
+            cards[info.version] = registry.card(info.version)
+        except (RegistryError, AttributeError):
+            continue
+    return {
+        "per_day": per_day, "suggestion": suggestion, "capacity_error": capacity_error,
+        "spotcheck": spotcheck.estimate(), "spotcheck_share": current_app.config["SPOTCHECK_SHARE"],
+        "erased_versions": erasure.trained_on_erased(cards, erasure.labelled_erasures()),
+    }
+
+
+@bp.post("/thresholds/apply")
+@admin_required
+def apply_thresholds() -> Response:
+    """Recomputes the suggestion for the posted capacity and puts it in force for the active model."""
+    per_day = as_id(request.form.get("per_day", ""))
+    if _checked():
+        if per_day is None:
+            flash("Give the number of comments a day as a whole number, at least 1.", "error")
+            return _to_model()
+        try:
+            version, suggestion, changes = thresholds.apply(per_day, current_user._get_current_object())
+        except thresholds.NoActiveModel as exc:
+            flash(f"Nothing was applied: {exc}.", "error")
+            return _to_model()
+        if changes:
+            flash(f"Review thresholds for model {version} set for about {per_day} a day: "
+                  + ", ".join(f"{c.label} {c.review_before:.3f} → {c.review_after:.3f}" for c in changes)
+                  + f" (expected {suggestion.expected_per_day:.1f} a day).", "success")
+        else:
+            flash("The thresholds in force already hold about that many; nothing changed.", "info")
+    return redirect(url_for(".model", per_day=per_day, _anchor="capacity"))
+
+
+@bp.route("/erasure", methods=["GET", "POST"])
+@admin_required
+def erase() -> str | Response | tuple[str, int]:
+    """Two steps, both POST with CSRF: the email shows what would be erased, then a second button erases it."""
+    form = ErasureForm()
+    if request.method == "GET":
+        return render_template("admin/erasure.html", form=ErasureForm(formdata=None), found=None)
+    if not form.validate_on_submit():
+        return render_template("admin/erasure.html", form=form, found=None), 400
+    found = erasure.preview(form.email.data or "")
+    if not found.comments:
+        flash(f"No comments from {found.email}; nothing to erase.", "info")
+        return render_template("admin/erasure.html", form=form, found=None)
+    if form.confirmed.data != "yes":
+        return render_template("admin/erasure.html", form=form, found=found)
+    record = erasure.erase(found.email, current_user._get_current_object())
+    flash(f"Erased {record.comments} comment{'s' if record.comments != 1 else ''} and the personal data of "
+          f"{found.email}; their decisions stay in the audit log without text.", "success")
+    return redirect(url_for(".model", _anchor="erasure"))
+
+
+@bp.app_template_filter("share")
+def share(value: Any) -> str:
+    """A proportion as a percentage: 0.0123 → "1.2%"; None → "n/a"."""
+    return "n/a" if value is None else f"{float(value):.1%}"

@@ -23,14 +23,16 @@ from ..models import Article, Comment, Status, as_id
 from ..queue import TABS, QueueQuery, counts, fetch, group_members
 from ..scoring import ScoringUnavailable, get_scorer
 from ..similarity import similar_decisions
+from ..thresholds import overrides
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 
 
 def thresholds() -> dict:
+    scorer = get_scorer()
     try:
-        return get_scorer().thresholds(current_app.config["THRESHOLDS"])
-    except ScoringUnavailable:
+        return scorer.thresholds(overrides(scorer.registry.active_version()))
+    except (ScoringUnavailable, OSError):
         return {}
 
 

@@ -71,6 +71,9 @@ class Defaults:
     BAN_SUGGESTION_AFTER = 3
     #: How much one moderator decision weighs against one public example.
     DECISION_WEIGHT = 10.0
+    #: How much one label from ``import-comments --labels`` weighs (an old site's
+    #: "approved" was often automatic, so less than a moderator's decision).
+    IMPORT_LABEL_WEIGHT = 2.0
     #: Public data the "Retrain" button trains on besides decisions, as
     #: FORMAT:PATH specs; relative paths are resolved against the project root.
     TRAINING_DATA: list[str] = [

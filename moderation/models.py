@@ -207,3 +207,27 @@ class TrainingJob(db.Model):
     candidate_version: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     #: Candidate and active model evaluated on the same held-out data.
     comparison: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+
+
+class ImportedComment(db.Model):
+    """Where an imported comment came from, so importing the same export twice adds nothing.
+
+    ``label`` is set when the import was asked to teach the model (``--labels``):
+    the old site's approved and spam comments, kept apart from moderators'
+    decisions so the Model page can count them separately.
+    """
+
+    __tablename__ = "imported_comments"
+    __table_args__ = (sa.UniqueConstraint("origin", "external_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: "wxr" or "disqus"; the training source is named "import:<origin>".
+    origin: so.Mapped[str] = so.mapped_column(sa.String(16))
+    #: The id in the exporting system (a Disqus post id, or a WordPress site URL and comment id).
+    external_id: so.Mapped[str] = so.mapped_column(sa.String(300))
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"), index=True)
+    #: "ok" or "spam" when imported with ``--labels``; None otherwise.
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    imported_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    comment: so.Mapped[Comment] = so.relationship()

@@ -15,7 +15,7 @@ from training.registry import RegistryError
 from .. import retrain
 from ..access import admin_required
 from ..accounts import AccountError, save_account, set_active
-from ..decisions import decisions_since, disagreement_by_week
+from ..decisions import decisions_since, disagreement_by_week, import_label_counts
 from ..extensions import db
 from ..forms import ActionForm, ModeratorForm
 from ..models import Comment, Decision, Moderator, Role, TrainingJob, utcnow
@@ -89,6 +89,7 @@ def model() -> str:
         problems=problems, since=decisions_since(created) if card else None,
         weeks=disagreement_by_week(), job=job, job_active=job is not None and job.state in retrain.ACTIVE_STATES,
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
+        import_labels=import_label_counts(),
     )
 
 

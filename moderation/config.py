@@ -43,6 +43,10 @@ class Defaults:
     #: held comment shows as "awaiting moderation" in their browser only.
     OWN_COMMENTS_REMEMBERED = 50
 
+    #: This service's public address, e.g. "https://comments.example.org": the links
+    #: in emails and the site URL of WXR exports. None: emails are not sent, exports say http://localhost.
+    BASE_URL: str | None = None
+
     #: Sites whose pages may post comments through the JSON API (embed.js),
     #: as origins: ["https://www.example-news.org"]. Reading needs no entry.
     EMBED_ORIGINS: list[str] = []

@@ -87,3 +87,22 @@ class Defaults:
         "olid:../shared/datasets/olid",
         "davidson:../shared/datasets/davidson-hate-offensive",
     ]
+
+    # --- Email (flask send-mail sends what is queued; nothing is sent without MAIL_SERVER) ----
+    #: SMTP host; None (the default) means no email is queued or sent.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    #: STARTTLS after connecting (port 587), or TLS from the start (port 465).
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT_SECONDS = 10
+    MAIL_FROM = "comments@localhost"
+    #: Moderators get a digest of newly held comments at most this often; 0 switches digests off.
+    MAIL_DIGEST_MINUTES = 60
+    #: Who gets the digest; empty means every active moderator account.
+    MAIL_DIGEST_TO: list[str] = []
+    #: A failed send is retried after MAIL_RETRY_SECONDS, then twice as long each time, this many times in all.
+    MAIL_MAX_ATTEMPTS = 6
+    MAIL_RETRY_SECONDS = 60

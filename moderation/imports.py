@@ -201,6 +201,14 @@ def _date(value: str | None) -> datetime | None:
     return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
+def _slug(*candidates: str, fallback: str) -> str:
+    """The first candidate that gives a slug; a title of only non-Latin letters gives none, so the id does."""
+    for candidate in candidates:
+        if candidate.strip() and slugify(candidate) != "article":
+            return slugify(candidate)
+    return fallback
+
+
 # --- WordPress ---------------------------------------------------------------------------
 
 _WP = "{http://wordpress.org/export/%s/}"
@@ -248,14 +256,14 @@ def parse_wxr(raw: bytes) -> ParsedExport:
             parsed.skipped["comment on an item not imported"] += len(comments)
             continue
         title = _plain(item.findtext("title"), 300) or f"Post {post_id}"
-        slug = slugify(unquote(item.findtext(f"{wp}post_name") or "")) if item.findtext(f"{wp}post_name") else ""
-        key = post_id or slug or title
+        slug = _slug(unquote(item.findtext(f"{wp}post_name") or ""), title, fallback=f"post-{post_id}")
+        key = post_id or slug
         if key in seen_posts:
             parsed.skipped["post listed twice in the file"] += 1
         else:
             seen_posts.add(key)
             parsed.posts.append(ParsedPost(
-                key=key, slug=(slug if slug != "article" else "") or slugify(title), title=title,
+                key=key, slug=slug, title=title,
                 body=html_to_text(item.findtext(_CONTENT)),
                 published_at=_date(item.findtext(f"{wp}post_date_gmt")) or _date(item.findtext(f"{wp}post_date")),
                 comments_open=(item.findtext(f"{wp}comment_status") or "open").strip() == "open",
@@ -313,10 +321,8 @@ def _flag(element: Element, name: str, default: bool = False) -> bool:
 def _thread_slug(link: str, title: str, thread_id: str) -> str:
     """The last path segment of the article's URL (usually the CMS's own slug), else its title."""
     segments = [s for s in urlsplit(link).path.split("/") if s]
-    candidate = slugify(unquote(segments[-1]).rsplit(".", 1)[0]) if segments else ""
-    if candidate and candidate != "article" and not candidate.isdigit():
-        return candidate
-    return slugify(title) if title else f"thread-{thread_id}"
+    last = unquote(segments[-1]).rsplit(".", 1)[0] if segments else ""
+    return _slug("" if last.isdigit() else last, title, fallback=f"thread-{thread_id}")
 
 
 def disqus_status(element: Element) -> tuple[Status, str]:

@@ -134,3 +134,10 @@ def test_parents_first_orders_replies_after_parents_and_cuts_loops() -> None:
     ordered, cut = parents_first([_c("a", "b"), _c("b", "a")])
     assert sorted(c.external_id for c in ordered) == ["a", "b"] and cut == 1
     assert sum(c.parent_id is None for c in ordered) == 1
+
+
+def test_a_post_without_latin_letters_in_its_name_gets_its_id_as_slug() -> None:
+    raw = wxr(comment("1", "hi")).replace("<wp:post_name>post</wp:post_name>",
+                                          "<wp:post_name>%e6%97%a5%e6%9c%ac</wp:post_name>")
+    raw = raw.replace("<title>Post</title>", "<title>日本</title>")
+    assert [p.slug for p in parse_wxr(raw.encode()).posts] == ["post-1"]

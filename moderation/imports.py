@@ -38,6 +38,8 @@ Origin = Literal["wxr", "disqus"]
 ORIGIN_NAMES: dict[str, str] = {"wxr": "WordPress", "disqus": "Disqus"}
 #: The status an imported comment teaches, with ``--labels``: only the old site's clear verdicts.
 IMPORT_LABELS: dict[Status, str] = {Status.PUBLISHED: "ok", Status.SPAM: "spam"}
+#: Comments written to the database at a time: fewer round trips, bounded memory.
+FLUSH_EVERY = 500
 
 
 class ImportFormatError(ValueError):
@@ -460,7 +462,7 @@ class ImportReport:
 
 def _article(post: ParsedPost, report: ImportReport) -> Article:
     """The article with the post's slug, created when missing; an existing one is left as it is."""
-    slug = post.slug[:200] or slugify(post.title)
+    slug = post.slug[:200]
     article = db.session.scalar(sa.select(Article).where(Article.slug == slug))
     if article is not None:
         report.articles_existing += 1
@@ -473,15 +475,15 @@ def _article(post: ParsedPost, report: ImportReport) -> Article:
     return article
 
 
-def _scored(text: str, enabled: bool) -> tuple[dict[str, float] | None, dict[str, list[list[object]]] | None,
-                                              str | None]:
-    if not enabled:
-        return None, None, None
+def _scores(texts: list[str], enabled: bool) -> tuple[str | None, list[dict[str, float] | None]]:
+    """Scores only, one model call per batch (explanations would cost ten times more); none without a model."""
+    if not enabled or not texts:
+        return None, [None] * len(texts)
     try:
-        result = get_scorer().score(text)
+        version, scores = get_scorer().score_batch(texts)
     except ScoringUnavailable:
-        return None, None, None
-    return result.scores, {k: [list(t) for t in v] for k, v in result.explanation.items()}, result.version
+        return None, [None] * len(texts)
+    return version, list(scores)
 
 
 def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = True) -> ImportReport:
@@ -498,6 +500,8 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
     report.orphans += cut
     max_depth = current_app.config["COMMENT_MAX_DEPTH"]
     stored: dict[str, Comment] = {}
+    version, scores = _scores([item.text for item in ordered if item.external_id not in before], score)
+    fresh = iter(scores)
     for item in ordered:
         label = IMPORT_LABELS.get(item.status) if labels else None
         previous = before.get(item.external_id)
@@ -519,8 +523,8 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
             while parent.depth >= max_depth and parent.parent is not None:
                 parent = parent.parent
             report.flattened += 1
-        scores, explanation, version = _scored(item.text, score)
-        report.scored += scores is not None
+        item_scores = next(fresh)
+        report.scored += item_scores is not None
         comment = Comment(
             article_id=article.id, parent=parent, depth=parent.depth + 1 if parent else 1,
             author=item.author, email=item.email, url=item.url or None, text=item.text,
@@ -528,14 +532,15 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
             created_at=item.created_at or utcnow(), status=item.status, routed_status=item.status,
             route_rule=f"import.{parsed.origin}",
             route_reason=f"imported from {ORIGIN_NAMES[parsed.origin]}, where it was {item.source_status}",
-            scores=scores, explanation=explanation, model_version=version,
+            scores=item_scores, model_version=version if item_scores is not None else None,
         )
         db.session.add(comment)
         db.session.add(ImportedComment(origin=parsed.origin, external_id=item.external_id[:300],
                                        comment=comment, label=label))
-        db.session.flush()
         stored[item.external_id] = comment
         report.imported[item.status.value] += 1
+        if sum(report.imported.values()) % FLUSH_EVERY == 0:
+            db.session.flush()
         if label:
             report.labels[label] += 1
     db.session.commit()

@@ -38,6 +38,8 @@ Origin = Literal["wxr", "disqus"]
 ORIGIN_NAMES: dict[str, str] = {"wxr": "WordPress", "disqus": "Disqus"}
 #: The status an imported comment teaches, with ``--labels``: only the old site's clear verdicts.
 IMPORT_LABELS: dict[Status, str] = {Status.PUBLISHED: "ok", Status.SPAM: "spam"}
+#: The ``ImportedComment.external_id`` column: a longer id is skipped, never cut (two cut ids could collide).
+EXTERNAL_ID_LENGTH = 300
 #: Comments written to the database at a time: fewer round trips, bounded memory.
 FLUSH_EVERY = 500
 
@@ -500,9 +502,13 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
     report.orphans += cut
     max_depth = current_app.config["COMMENT_MAX_DEPTH"]
     stored: dict[str, Comment] = {}
-    version, scores = _scores([item.text for item in ordered if item.external_id not in before], score)
+    version, scores = _scores([item.text for item in ordered if item.external_id not in before
+                               and len(item.external_id) <= EXTERNAL_ID_LENGTH], score)
     fresh = iter(scores)
     for item in ordered:
+        if len(item.external_id) > EXTERNAL_ID_LENGTH:
+            report.skipped["id longer than 300 characters"] += 1
+            continue
         label = IMPORT_LABELS.get(item.status) if labels else None
         previous = before.get(item.external_id)
         if previous is not None:
@@ -535,7 +541,7 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
             scores=item_scores, model_version=version if item_scores is not None else None,
         )
         db.session.add(comment)
-        db.session.add(ImportedComment(origin=parsed.origin, external_id=item.external_id[:300],
+        db.session.add(ImportedComment(origin=parsed.origin, external_id=item.external_id,
                                        comment=comment, label=label))
         stored[item.external_id] = comment
         report.imported[item.status.value] += 1

@@ -138,3 +138,10 @@ def test_labels_reach_training_apart_from_decisions(app: Flask, admin: Moderator
     assert "Labels from imports" in page
     assert "<td>import:wxr</td><td>ok</td><td>3</td>" in page
     assert "<td>import:disqus</td><td>spam</td><td>1</td>" in page
+
+
+def test_an_id_too_long_for_the_column_is_skipped_not_cut(app: Flask, tmp_path: Path) -> None:
+    raw = (DATA / "disqus.xml").read_text().replace('dsq:id="7004"', f'dsq:id="{"7" * 301}"')
+    (tmp_path / "long.xml").write_text(raw)
+    output = run(app, "disqus", str(tmp_path / "long.xml"))
+    assert "Imported 6 comments" in output and "id longer than 300 characters 1" in output

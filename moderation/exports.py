@@ -150,15 +150,17 @@ def export_wxr(slug: str | None = None, site_url: str | None = None) -> bytes:
                 ("comment_type", "comment"), ("comment_parent", c.parent_id or 0), ("comment_user_id", 0),
             ):
                 _sub(element, f"wp:{tag}", value)
-            meta = {"moderation_status": c.status.value, "moderation_ip_hash": c.ip_hash,
-                    "moderation_route": c.route_rule, "moderation_model_version": c.model_version,
-                    "moderation_scores": json.dumps(c.scores) if c.scores is not None else None,
-                    "moderation_decisions": json.dumps(decisions[c.id]) if decisions.get(c.id) else None}
-            for key, value in meta.items():
-                if value:
+            meta: dict[str, str | None] = {
+                "moderation_status": c.status.value, "moderation_ip_hash": c.ip_hash,
+                "moderation_route": c.route_rule, "moderation_model_version": c.model_version,
+                "moderation_scores": json.dumps(c.scores) if c.scores is not None else None,
+                "moderation_decisions": json.dumps(decisions[c.id]) if decisions.get(c.id) else None,
+            }
+            for key, text in meta.items():
+                if text:
                     entry = _sub(element, "wp:commentmeta")
                     _sub(entry, "wp:meta_key", key)
-                    _sub(entry, "wp:meta_value", value)
+                    _sub(entry, "wp:meta_value", text)
     ET.indent(rss, space=" ")
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="utf-8") + b"\n"
 

@@ -241,7 +241,8 @@ def send_due(now: datetime) -> tuple[int, int]:
                 smtp = smtp or connect()
                 smtp.send_message(message(mail))
             except (smtplib.SMTPException, OSError) as exc:
-                smtp = _close(smtp)
+                _close(smtp)
+                smtp = None  # reconnect for the next email: this connection may be broken
                 mail.attempts += 1
                 mail.last_error = _one_line(f"{type(exc).__name__}: {exc}", 300)
                 mail.next_attempt_at = now + timedelta(seconds=config["MAIL_RETRY_SECONDS"] * 2 ** (mail.attempts - 1))

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 #: How long a worker holds an email it is sending before another worker may take it (a crash mid-send).
 CLAIM = timedelta(minutes=5)
+#: Replies posted or approved longer ago than this are not looked at again (they were queued when
+#: they were new, unless the worker was stopped for longer), so each round reads only recent rows.
+REPLY_LOOKBACK = timedelta(days=7)
 #: Emails sent per round; the rest wait for the next round.
 BATCH = 100
 #: Held comments listed one by one in a digest; the rest are counted.
@@ -117,7 +120,8 @@ def queue_reply_notifications(now: datetime) -> int:
         .join(parent, parent.id == Comment.parent_id)
         .join(ReplySubscription, ReplySubscription.comment_id == parent.id)
         .where(Comment.status == Status.PUBLISHED, Comment.email != parent.email,
-               Comment.created_at >= ReplySubscription.created_at)
+               Comment.created_at >= ReplySubscription.created_at,
+               sa.or_(Comment.created_at >= now - REPLY_LOOKBACK, Comment.decided_at >= now - REPLY_LOOKBACK))
         .order_by(Comment.id)
     ).all()
     due = {f"reply:{reply.id}": (reply, original) for reply, original in rows}

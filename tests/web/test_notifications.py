@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
+from moderation.decisions import decide
 from moderation.extensions import db
 from moderation.models import Article, Comment, Moderator, OutboxMail, ReplySubscription, Status, utcnow
 from moderation.notifications import run_once, send_due
@@ -121,6 +122,25 @@ def test_reply_email_arrives_and_its_unsubscribe_link_works(app: Flask, client: 
     db.session.commit()
     assert "sent 0" in send_mail(app)
     assert client.get(path[:-3] + "xyz").status_code == 404
+
+
+def test_a_reply_approved_days_later_still_notifies_once(app: Flask, client: FlaskClient, article: Article,
+                                                         moderator: Moderator, smtp: tuple[int, Inbox]) -> None:
+    port, inbox = smtp
+    mail_on(app, port)
+    app.config["MAIL_DIGEST_MINUTES"] = 0
+    post_comment(client, article, comment="Question?", email="ann@example.org", notify_replies="y")
+    question = db.session.scalar(sa.select(Comment).where(Comment.text == "Question?"))
+    post_comment(app.test_client(), article, comment="buynow answer", author="Bob", email="bob@example.org",
+                 comment_parent=str(question.id))
+    answer = db.session.scalar(sa.select(Comment).where(Comment.text == "buynow answer"))
+    answer.created_at -= timedelta(days=30)  # held for a month
+    db.session.scalar(sa.select(ReplySubscription)).created_at -= timedelta(days=31)
+    db.session.commit()
+    assert run_once()["replies"] == 0
+    decide(answer.id, "approve", moderator, seen_status=Status.PENDING)
+    assert run_once()["replies"] == 1 and run_once()["replies"] == 0
+    assert [m["To"] for m in inbox.messages] == ["ann@example.org"]
 
 
 def test_one_click_unsubscribe_rfc8058(app: Flask, client: FlaskClient, article: Article,

@@ -117,7 +117,7 @@ def _base_data() -> list[Dataset]:
 
 
 def register(app: Flask) -> None:
-    from . import erasure, thresholds
+    from . import erasure, exports, imports, notifications, thresholds
     from .decisions import decisions_dataset, training_examples
     from .retrain import register_commands
 
@@ -127,6 +127,9 @@ def register(app: Flask) -> None:
     register_commands(app)
     thresholds.register_commands(app)
     erasure.register_commands(app)
+    imports.register_commands(app)
+    exports.register_commands(app)
+    notifications.register_commands(app)
     model_commands = make_commands(
         get_registry=lambda: current_app.extensions["moderation.scorer"].registry,
         get_decisions=lambda: training_examples(current_app.config["DECISION_WEIGHT"]),

@@ -43,6 +43,10 @@ class Defaults:
     #: held comment shows as "awaiting moderation" in their browser only.
     OWN_COMMENTS_REMEMBERED = 50
 
+    #: This service's public address, e.g. "https://comments.example.org": the links
+    #: in emails and the site URL of WXR exports. None: emails are not sent, exports say http://localhost.
+    BASE_URL: str | None = None
+
     #: Sites whose pages may post comments through the JSON API (embed.js),
     #: as origins: ["https://www.example-news.org"]. Reading needs no entry.
     EMBED_ORIGINS: list[str] = []
@@ -73,6 +77,9 @@ class Defaults:
     BAN_SUGGESTION_AFTER = 3
     #: How much one moderator decision weighs against one public example.
     DECISION_WEIGHT = 10.0
+    #: How much one label from ``import-comments --labels`` weighs (an old site's
+    #: "approved" was often automatic, so less than a moderator's decision).
+    IMPORT_LABEL_WEIGHT = 2.0
     #: Public data the "Retrain" button trains on besides decisions, as
     #: FORMAT:PATH specs; relative paths are resolved against the project root.
     TRAINING_DATA: list[str] = [
@@ -87,3 +94,22 @@ class Defaults:
     #: Share of the comments the model publishes unseen that are drawn for a
     #: moderator's spot-check (the queue's Spot-check tab), from 0 to 1.
     SPOTCHECK_SHARE = 0.01
+
+    # --- Email (flask send-mail sends what is queued; nothing is sent without MAIL_SERVER) ----
+    #: SMTP host; None (the default) means no email is queued or sent.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    #: STARTTLS after connecting (port 587), or TLS from the start (port 465).
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT_SECONDS = 10
+    MAIL_FROM = "comments@localhost"
+    #: Moderators get a digest of newly held comments at most this often; 0 switches digests off.
+    MAIL_DIGEST_MINUTES = 60
+    #: Who gets the digest; empty means every active moderator account.
+    MAIL_DIGEST_TO: list[str] = []
+    #: A failed send is retried after MAIL_RETRY_SECONDS, then twice as long each time, this many times in all.
+    MAIL_MAX_ATTEMPTS = 6
+    MAIL_RETRY_SECONDS = 60

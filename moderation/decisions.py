@@ -20,7 +20,7 @@ from flask import current_app
 from training.datasets import Dataset, DatasetError, Example
 
 from .extensions import db
-from .models import Ban, Comment, Decision, Moderator, SpotCheck, Status, utcnow
+from .models import Ban, Comment, Decision, ImportedComment, Moderator, SpotCheck, Status, utcnow
 
 #: action -> status it moves a comment to
 ACTIONS: dict[str, Status] = {
@@ -109,7 +109,8 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
         .where(Decision.label.is_not(None))
         .group_by(Decision.comment_id)
     )
-    rows = (session or db.session).execute(
+    session = session or db.session
+    rows = session.execute(
         sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
                   SpotCheck.comment_id.is_not(None))
         .join(Comment, Comment.id == Decision.comment_id)
@@ -117,9 +118,45 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
         .where(Decision.id.in_(latest))
         .order_by(Decision.id)
     )
-    return [Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
-                    author=author, website=url or "", email=email)
-            for text, label, author, url, email, checked in rows if label in _LABELS]
+    examples = [Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
+                        author=author, website=url or "", email=email)
+                for text, label, author, url, email, checked in rows if label in _LABELS]
+    return examples + import_examples(session)
+
+
+def import_examples(session: so.Session) -> list[Example]:
+    """Labels recorded by ``import-comments --labels``: the old site's approved and spam comments.
+
+    Their source is ``import:<origin>`` and their weight ``IMPORT_LABEL_WEIGHT``
+    (an old site's "approved" was often automatic, so it counts less than a
+    moderator's decision); a comment a moderator has since decided on teaches
+    through that decision only.
+    """
+    if not sa.inspect(session.get_bind()).has_table(ImportedComment.__tablename__):
+        return []  # decisions:URL read from a database older than imports
+    decided = sa.select(Decision.comment_id).where(Decision.label.is_not(None))
+    rows = session.execute(
+        sa.select(Comment.text, ImportedComment.label, ImportedComment.origin, Comment.author, Comment.url,
+                  Comment.email)
+        .join(Comment, Comment.id == ImportedComment.comment_id)
+        .where(ImportedComment.label.is_not(None), ImportedComment.comment_id.not_in(decided))
+        .order_by(ImportedComment.id)
+    )
+    weight = current_app.config["IMPORT_LABEL_WEIGHT"]
+    return [Example(text, dict(_LABELS[label]), f"import:{origin}", weight, author=author, website=url or "",
+                    email=email)
+            for text, label, origin, author, url, email in rows if label in _LABELS]
+
+
+def import_label_counts() -> list[tuple[str, str, int]]:
+    """``(source, label, count)`` of labels from imports, for the Model page."""
+    rows = db.session.execute(
+        sa.select(ImportedComment.origin, ImportedComment.label, sa.func.count(ImportedComment.id))
+        .where(ImportedComment.label.is_not(None))
+        .group_by(ImportedComment.origin, ImportedComment.label)
+        .order_by(ImportedComment.origin, ImportedComment.label)
+    )
+    return [(f"import:{origin}", label, n) for origin, label, n in rows]
 
 
 def decisions_dataset(target: str) -> Dataset:

@@ -33,7 +33,17 @@ import sqlalchemy.orm as so
 from flask import Flask
 
 from .extensions import db
-from .models import Ban, Comment, Decision, Erasure, Moderator, SpotCheck
+from .models import (
+    Ban,
+    Comment,
+    Decision,
+    Erasure,
+    ImportedComment,
+    Moderator,
+    OutboxMail,
+    ReplySubscription,
+    SpotCheck,
+)
 
 
 @dataclass(frozen=True)
@@ -78,11 +88,13 @@ def erase(email: str, moderator: Moderator | None) -> Erasure:
     if ids:
         db.session.execute(sa.update(Decision).where(Decision.comment_id.in_(ids)).values(comment_id=None)
                            .execution_options(synchronize_session=False))
-        db.session.execute(sa.delete(SpotCheck).where(SpotCheck.comment_id.in_(ids)))
+        for table in (SpotCheck, ImportedComment, ReplySubscription):
+            db.session.execute(sa.delete(table).where(table.comment_id.in_(ids)))
         # Parents first cut, so one DELETE never trips over its own rows' references.
         db.session.execute(sa.update(Comment).where(Comment.id.in_(ids)).values(parent_id=None)
                            .execution_options(synchronize_session=False))
         db.session.execute(sa.delete(Comment).where(Comment.id.in_(ids)).execution_options(synchronize_session=False))
+    db.session.execute(sa.delete(OutboxMail).where(OutboxMail.to_address == email))
     db.session.execute(sa.delete(Ban).where(sa.or_(
         sa.and_(Ban.kind == "email", Ban.value == email),
         sa.and_(Ban.kind == "ip", Ban.value.in_(ip_hashes - shared)),

@@ -52,6 +52,8 @@ class CommentForm(FlaskForm):
     #: Honeypot: hidden from people by CSS; bots that fill every field reveal themselves.
     website_confirm = StringField("Leave this field empty")
     remember = BooleanField("Save my name, email, and website in this browser for the next time I comment.")
+    #: Offered only when email is configured; ticking it is the consent that is stored.
+    notify_replies = BooleanField("Email me replies")
 
     def validate_comment_parent(self, field: HiddenField) -> None:
         if field.data and as_id(field.data) is None:

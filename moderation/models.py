@@ -288,3 +288,69 @@ class Erasure(db.Model):
     first_label_at: so.Mapped[datetime | None] = so.mapped_column()
 
     moderator: so.Mapped[Moderator | None] = so.relationship()
+
+
+class ImportedComment(db.Model):
+    """Where an imported comment came from, so importing the same export twice adds nothing.
+
+    ``label`` is set when the import was asked to teach the model (``--labels``):
+    the old site's approved and spam comments, kept apart from moderators'
+    decisions so the Model page can count them separately.
+    """
+
+    __tablename__ = "imported_comments"
+    __table_args__ = (sa.UniqueConstraint("origin", "external_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: "wxr" or "disqus"; the training source is named "import:<origin>".
+    origin: so.Mapped[str] = so.mapped_column(sa.String(16))
+    #: The id in the exporting system (a Disqus post id, or a WordPress site URL and comment id).
+    external_id: so.Mapped[str] = so.mapped_column(sa.String(300))
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"), index=True)
+    #: "ok" or "spam" when imported with ``--labels``; None otherwise.
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    imported_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    comment: so.Mapped[Comment] = so.relationship()
+
+
+class ReplySubscription(db.Model):
+    """A reader's consent, given by ticking "Email me replies": a row exists only with it.
+
+    Unsubscribing deletes every row of that email address.
+    """
+
+    __tablename__ = "reply_subscriptions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    comment: so.Mapped[Comment] = so.relationship()
+
+
+class OutboxMail(db.Model):
+    """An email waiting to be sent by ``flask send-mail``, so sending never blocks a request.
+
+    ``key`` makes queuing idempotent (one reply notification per reply and
+    subscriber, one digest per moderator and period); a failed send is retried
+    at ``next_attempt_at`` with a growing delay, up to ``MAIL_MAX_ATTEMPTS``.
+    """
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (sa.Index("ix_outbox_mail_due", "sent_at", "next_attempt_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(300), unique=True)
+    #: "reply" or "digest"
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
+    to_address: so.Mapped[str] = so.mapped_column(sa.String(254))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: Extra headers, e.g. List-Unsubscribe.
+    headers: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, default=dict)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    sent_at: so.Mapped[datetime | None] = so.mapped_column()
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(300))

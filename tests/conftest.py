@@ -55,6 +55,9 @@ class StubScorer:
         explanation = {"spam": [["spamword", 2.0]] if spam > 0.5 else [], "toxic": [["idiot", 1.5]] if toxic > 0.5 else []}
         return Scored(self.version, {"spam": spam, "toxic": toxic}, explanation, self.THRESHOLDS)
 
+    def score_batch(self, texts: list[str]) -> tuple[str, list[dict[str, float]]]:
+        return self.version, [self.score(text).scores for text in texts]
+
     def thresholds(self, overrides: dict[str, dict[str, float]]) -> dict[str, Thresholds]:
         return with_overrides(self.THRESHOLDS, overrides)
 

@@ -15,7 +15,7 @@ from training.registry import RegistryError
 from .. import erasure, retrain, spotcheck, thresholds
 from ..access import admin_required
 from ..accounts import AccountError, save_account, set_active
-from ..decisions import decisions_since, disagreement_by_week
+from ..decisions import decisions_since, disagreement_by_week, import_label_counts
 from ..extensions import db
 from ..forms import ActionForm, ErasureForm, ModeratorForm
 from ..models import Comment, Decision, Moderator, Role, TrainingJob, as_id, utcnow
@@ -91,6 +91,7 @@ def model() -> str:
         weeks=disagreement_by_week(), job=job, job_active=job is not None and job.state in retrain.ACTIVE_STATES,
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
         **_workbench(registry, versions),
+        import_labels=import_label_counts(),
     )
 
 

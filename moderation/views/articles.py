@@ -9,6 +9,7 @@ from werkzeug.exceptions import TooManyRequests
 from ..extensions import db, limiter
 from ..forms import CommentForm
 from ..models import Article, Comment, Status, as_id
+from ..notifications import mail_enabled, subscribe
 from ..submit import Client, Draft, SubmitError, submit
 from ..threads import page_of, published_count, thread_page
 
@@ -104,6 +105,8 @@ def post_comment(slug: str) -> Response | tuple[str, int]:
         return render_article(article, form, 400, exc.message)
 
     remember_own(comment)
+    if form.notify_replies.data and mail_enabled():
+        subscribe(comment)
     if comment.status == Status.PUBLISHED:
         flash("Thank you, your comment is published.", "success")
     else:

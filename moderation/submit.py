@@ -15,6 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from . import shadow
 from .extensions import db
 from .models import Article, Ban, Comment, Status, utcnow
 from .policy import Route, Settings, Signals, route
@@ -55,12 +56,11 @@ def submit(article: Article, draft: Draft, client: Client) -> Comment:
     parent = validate(article, draft)
     ip_hash = hash_ip(client.ip)
     scored = score(draft.text)
-    decision = route(
-        scored.scores if scored else None,
-        signals(article, draft, ip_hash),
-        settings(scored),
-    )
-    return store(article, parent, draft, client, ip_hash, scored, decision)
+    known = signals(article, draft, ip_hash)
+    decision = route(scored.scores if scored else None, known, settings(scored))
+    comment = store(article, parent, draft, client, ip_hash, scored, decision)
+    shadow.observe(comment, known)  # a model in shadow scores it too, after the response; never fails the submit
+    return comment
 
 
 def normalise(draft: Draft) -> Draft:

@@ -12,13 +12,14 @@ from flask_login import current_user
 
 from training.registry import RegistryError
 
-from .. import retrain
+from .. import retrain, shadow
 from ..access import admin_required
 from ..accounts import AccountError, save_account, set_active
 from ..decisions import decisions_since, disagreement_by_week
 from ..extensions import db
 from ..forms import ActionForm, ModeratorForm
 from ..models import Comment, Decision, Moderator, Role, TrainingJob, utcnow
+from ..regressions import newly_wrong_with_comments
 from ..scoring import get_scorer
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -89,7 +90,16 @@ def model() -> str:
         problems=problems, since=decisions_since(created) if card else None,
         weeks=disagreement_by_week(), job=job, job_active=job is not None and job.state in retrain.ACTIVE_STATES,
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
+        regressions=newly_wrong_with_comments((job.comparison or {}).get("overrides")) if job else [],
+        **_shadow_context(),
     )
+
+
+def _shadow_context() -> dict[str, Any]:
+    """The shadow period in force, the report on the current or last one, and who started and ended each."""
+    latest = shadow.latest_period()
+    return {"shadow_period": shadow.current_period(), "shadow_report": shadow.report(latest) if latest else None,
+            "shadow_history": shadow.history()}
 
 
 def _checked() -> bool:
@@ -194,6 +204,32 @@ def _mark_jobs_promoted(version: str) -> None:
         job.state = "promoted"
     if jobs:
         db.session.commit()
+
+
+@bp.post("/model/shadow/<version>")
+@admin_required
+def shadow_start(version: str) -> Response:
+    if _checked():
+        try:
+            period = shadow.start(version, current_user._get_current_object())
+        except shadow.ShadowError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Version {period.version} is in shadow: it scores every new comment without acting.", "success")
+    return _to_model()
+
+
+@bp.post("/model/shadow-off")
+@admin_required
+def shadow_stop() -> Response:
+    if _checked():
+        try:
+            period = shadow.stop(current_user._get_current_object())
+        except shadow.ShadowError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Shadow {period.version} ended; its report stays below.", "info")
+    return _to_model()
 
 
 @bp.get("/model/<version>/<name>")

@@ -157,9 +157,9 @@ def compare(cases: Sequence[Case], candidate: Sequence[Routed], active: Sequence
         return OverrideComparison(len(cases), sum(candidate_ok), None, [], 0)
     active_ok = [agrees(r.status, c.approved) for c, r in zip(cases, active, strict=True)]
     newly_wrong = [Regression(case, cand, act)
-                   for case, cand, act, c_ok, a_ok in zip(cases, candidate, active, candidate_ok, active_ok)
+                   for case, cand, act, c_ok, a_ok in zip(cases, candidate, active, candidate_ok, active_ok, strict=True)
                    if a_ok and not c_ok]
-    newly_right = sum(c_ok and not a_ok for c_ok, a_ok in zip(candidate_ok, active_ok))
+    newly_right = sum(c_ok and not a_ok for c_ok, a_ok in zip(candidate_ok, active_ok, strict=True))
     return OverrideComparison(len(cases), sum(candidate_ok), sum(active_ok), newly_wrong, newly_right)
 
 

@@ -247,5 +247,3 @@ class ShadowScore(db.Model):
     status: so.Mapped[Status] = so.mapped_column(_enum(Status, "shadow_score_status"))
     route_rule: so.Mapped[str] = so.mapped_column(sa.String(64))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-
-    comment: so.Mapped[Comment] = so.relationship()

@@ -97,8 +97,10 @@ def main() -> None:
             assert period is not None
             comments = db.session.scalars(db.select(Comment).join(Comment.article).where(Article.slug == "bench")
                                           .order_by(Comment.id.desc()).limit(args.posts)).all()
-            for c in comments[: args.posts // 3]:  # moderators approve the civil templates, reject the rest
-                civil = c.text.startswith(("Interesting", "The council"))
+            insults = 0
+            for c in comments:  # moderators approve the civil templates and let every other insult pass
+                insults += c.text.startswith("You")
+                civil = c.text.startswith(("Interesting", "The council")) or (c.text.startswith("You") and insults % 2)
                 decide(c.id, "approve" if civil else "reject", admin, seen_status=c.status)
             result = shadow.report(period)
             print(f"{'shadow report over ' + str(result.comments) + ' comments':<46} "

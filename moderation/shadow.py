@@ -143,7 +143,10 @@ def score_comment(comment_id: int, signals: Signals) -> ShadowScore | None:
     period = current_period()
     if period is None:
         return None
-    model = get_scorer().shadow_model(period.version)
+    scorer = get_scorer()
+    if period.version == scorer.registry.active_version():
+        return None  # promoted since: it would only repeat the active model's routing
+    model = scorer.shadow_model(period.version)
     scores = {label: float(score) for label, score in model.score(signals.text).items()}
     decision = route(scores, signals, submit.settings(Scored(model.version, scores, {}, dict(model.thresholds))))
     row = ShadowScore(period_id=period.id, comment_id=comment_id, version=model.version, scores=scores,

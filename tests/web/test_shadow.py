@@ -166,3 +166,11 @@ def test_shadow_commands(app: Flask, article: Article, registry: Registry, candi
     assert runner.invoke(args=["models", "shadow", candidate, "--off"]).exit_code == 0
     assert shadow.current_period() is None
     assert runner.invoke(args=["models", "shadow", "--off"]).exit_code == 1  # nothing to end
+
+
+def test_a_promoted_shadow_stops_scoring(app: Flask, article: Article, admin: Moderator, registry: Registry,
+                                         candidate: str) -> None:
+    shadow.start(candidate, admin)
+    registry.promote(candidate)
+    comment = post_and_finish(app.test_client(), article, CLEAN, "ok@example.org")
+    assert comment.model_version == candidate and shadow_of(comment) is None

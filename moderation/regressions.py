@@ -121,7 +121,7 @@ def override_cases(session: so.Session | None = None) -> list[Case]:
     rows = (session or db.session).execute(
         sa.select(Comment, Decision.label)
         .join(Decision, Decision.comment_id == Comment.id)
-        .where(Decision.id.in_(latest_labelled_decisions()), Comment.scores.is_not(None))
+        .where(Decision.id.in_(latest_labelled_decisions()))
         .order_by(Comment.id)
     ).all()
     cases = []
@@ -173,5 +173,6 @@ def newly_wrong_with_comments(overrides: dict[str, Any] | None) -> list[tuple[di
     """A stored comparison's newly wrong cases beside their comments, for the Model page (deleted ones skipped)."""
     items = list((overrides or {}).get("newly_wrong") or [])
     ids = [item.get("comment_id") for item in items]
-    comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(ids)))} if ids else {}
+    query = sa.select(Comment).options(so.joinedload(Comment.article)).where(Comment.id.in_(ids))
+    comments = {c.id: c for c in db.session.scalars(query)} if ids else {}
     return [(item, comments[item["comment_id"]]) for item in items if item.get("comment_id") in comments]

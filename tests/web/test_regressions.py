@@ -51,6 +51,8 @@ def test_only_decisions_that_overruled_the_models_routing_are_cases(article: Art
     decide(held_rejected.id, "reject", moderator, seen_status=Status.PENDING)
     site_rule = routed(article, "held by a moderated word", Status.PENDING, "rule.moderation_word")
     decide(site_rule.id, "approve", moderator, seen_status=Status.PENDING)
+    unscored = routed(article, "held because scoring failed", Status.PENDING, "scoring.failed")
+    decide(unscored.id, "approve", moderator, seen_status=Status.PENDING)
     reversed_ = routed(article, "approved, then rejected after all", Status.PENDING, "threshold.toxic.review")
     decide(reversed_.id, "approve", moderator, seen_status=Status.PENDING)
     decide(reversed_.id, "reject", moderator, seen_status=Status.PUBLISHED)

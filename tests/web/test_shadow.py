@@ -174,3 +174,15 @@ def test_a_promoted_shadow_stops_scoring(app: Flask, article: Article, admin: Mo
     registry.promote(candidate)
     comment = post_and_finish(app.test_client(), article, CLEAN, "ok@example.org")
     assert comment.model_version == candidate and shadow_of(comment) is None
+
+
+def test_comments_posted_through_the_api_are_scored_in_shadow(app: Flask, article: Article, admin: Moderator,
+                                                              registry: Registry, candidate: str) -> None:
+    shadow.start(candidate, admin)
+    response = app.test_client().post(f"/api/articles/{article.slug}/comments", headers={"Origin": "http://localhost"},
+                                      json={"comment": TOXIC, "author": "Embed Reader", "email": "e@example.org"})
+    assert response.status_code == 202  # held by the active model
+    response.close()
+    comment = db.session.scalars(sa.select(Comment).order_by(Comment.id.desc()).limit(1)).one()
+    assert comment.status == Status.PENDING
+    assert shadow_of(comment).status == Status.PUBLISHED

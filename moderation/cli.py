@@ -137,3 +137,12 @@ def register(app: Flask) -> None:
     )
     for command in model_commands:
         app.cli.add_command(command)
+    add_shadow_commands(next(c for c in model_commands if isinstance(c, click.Group) and c.name == "models"))
+
+
+def add_shadow_commands(models: click.Group) -> None:
+    """``models shadow`` and ``models shadow-report`` need the database, so the app adds them to the library's group."""
+    from .shadow import shadow_command, shadow_report_command
+
+    models.add_command(shadow_command)
+    models.add_command(shadow_report_command)

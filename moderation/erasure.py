@@ -42,6 +42,7 @@ from .models import (
     Moderator,
     OutboxMail,
     ReplySubscription,
+    ShadowScore,
     SpotCheck,
 )
 
@@ -88,7 +89,7 @@ def erase(email: str, moderator: Moderator | None) -> Erasure:
     if ids:
         db.session.execute(sa.update(Decision).where(Decision.comment_id.in_(ids)).values(comment_id=None)
                            .execution_options(synchronize_session=False))
-        for table in (SpotCheck, ImportedComment, ReplySubscription):
+        for table in (SpotCheck, ImportedComment, ReplySubscription, ShadowScore):
             db.session.execute(sa.delete(table).where(table.comment_id.in_(ids)))
         # Parents first cut, so one DELETE never trips over its own rows' references.
         db.session.execute(sa.update(Comment).where(Comment.id.in_(ids)).values(parent_id=None)

@@ -354,3 +354,43 @@ class OutboxMail(db.Model):
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     sent_at: so.Mapped[datetime | None] = so.mapped_column()
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+
+
+# --- Shadow mode: a candidate model scores new comments beside the active one, without acting ---------
+
+
+class ShadowPeriod(db.Model):
+    """A model version put in shadow: who started and ended it and when (the audit record of shadow mode).
+
+    At most one period is open (``ended_at`` is None) at a time; its version
+    scores every new comment without routing it.
+    """
+
+    __tablename__ = "shadow_periods"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version: so.Mapped[str] = so.mapped_column(sa.String(64))
+    started_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: None when started from the command line.
+    started_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
+    ended_at: so.Mapped[datetime | None] = so.mapped_column(index=True)
+    ended_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
+
+    started_by: so.Mapped[Moderator | None] = so.relationship(foreign_keys=[started_by_id])
+    ended_by: so.Mapped[Moderator | None] = so.relationship(foreign_keys=[ended_by_id])
+
+
+class ShadowScore(db.Model):
+    """What the shadow model said about one comment and where it would have routed it; nothing acted on it."""
+
+    __tablename__ = "shadow_scores"
+    __table_args__ = (sa.UniqueConstraint("period_id", "comment_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    period_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("shadow_periods.id"))  # indexed by the unique pair
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"), index=True)
+    version: so.Mapped[str] = so.mapped_column(sa.String(64))
+    scores: so.Mapped[dict[str, float]] = so.mapped_column(sa.JSON)
+    status: so.Mapped[Status] = so.mapped_column(_enum(Status, "shadow_score_status"))
+    route_rule: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

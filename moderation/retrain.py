@@ -4,7 +4,8 @@
 worker (its output goes to ``instance/jobs/<id>.log``); ``run_job`` does the
 work and reports progress through the row, which the model page polls. The
 new version is saved to the registry but never promoted here: an admin
-compares it with the active model and promotes or discards it.
+compares it with the active model (held-out metrics, and the past overrides
+of :mod:`moderation.regressions` each gets right) and promotes or discards it.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from training.train import VALIDATION_FRACTION, split, train
 from .decisions import training_examples
 from .extensions import db
 from .models import Moderator, TrainingJob, utcnow
+from .regressions import compare_models
 from .scoring import get_scorer
 
 ACTIVE_STATES = ("queued", "running")
@@ -173,11 +175,15 @@ def run_job(job_id: int) -> TrainingJob:
             "candidate": _metrics(evaluate(candidate, held_out)),
             "active": None,
         }
+        active_model = None
         if parent is not None:
             try:
-                comparison["active"] = _metrics(evaluate(registry.load(parent), held_out))
+                active_model = registry.load(parent)
+                comparison["active"] = _metrics(evaluate(active_model, held_out))
             except RegistryError as exc:
                 notes.append(f"the active model {parent} cannot be compared: {exc}")
+        report("Routing past overrides with both models.", 0.95)
+        comparison["overrides"] = compare_models(candidate, active_model).as_json()
         job.comparison = _json_safe(comparison)
         job.state = "succeeded"
         job.progress = 1.0

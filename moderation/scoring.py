@@ -5,7 +5,8 @@ that one small file on each call and reloads only when it names another
 version, so every process picks up a promoted model without a restart and
 without reloading per request. If the new version cannot be loaded the
 previous one keeps serving; if none can, scoring raises ``ScoringUnavailable``
-and the submit path holds the comment for a human.
+and the submit path holds the comment for a human. A version in shadow is
+loaded and cached the same way, by ``Scorer.shadow_model``.
 """
 from __future__ import annotations
 
@@ -52,7 +53,10 @@ class Scorer:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._model: LoadedModel | None = None
+        self._shadow: LoadedModel | None = None
         self._lock = threading.Lock()
+        #: Its own lock, so loading a shadow never delays loading a newly promoted active model.
+        self._shadow_lock = threading.Lock()
 
     def model(self) -> LoadedModel:
         """The active model, reloaded when the registry's alias has moved."""
@@ -76,6 +80,20 @@ class Scorer:
                     if self._model is None:
                         raise ScoringUnavailable(str(exc)) from exc
             return self._model
+
+    def shadow_model(self, version: str) -> LoadedModel:
+        """The shadow version (see :mod:`moderation.shadow`), loaded once per process like the active one.
+
+        Kept until another version is asked for; raises ``ModelLoadError`` when
+        it cannot be loaded, which the shadow's caller logs and moves on from.
+        """
+        current = self._shadow
+        if current is not None and current.version == version:
+            return current
+        with self._shadow_lock:
+            if self._shadow is None or self._shadow.version != version:
+                self._shadow = self.registry.load(version)
+            return self._shadow
 
     def score(self, comment: Comment) -> Scored:
         """Scores and reasons for plain text, or for a :class:`~training.datasets.Post` with the commenter's fields."""

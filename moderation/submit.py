@@ -17,7 +17,7 @@ from flask import current_app
 
 from training.datasets import Post
 
-from . import similarity, spotcheck
+from . import shadow, similarity, spotcheck
 from .extensions import db
 from .models import Article, Ban, Comment, Status, utcnow
 from .policy import Route, Settings, Signals, route
@@ -59,12 +59,11 @@ def submit(article: Article, draft: Draft, client: Client) -> Comment:
     parent = validate(article, draft)
     ip_hash = hash_ip(client.ip)
     scored = score(Post(draft.text, draft.author, draft.url, draft.email))
-    decision = route(
-        scored.scores if scored else None,
-        signals(article, draft, ip_hash),
-        settings(scored),
-    )
-    return store(article, parent, draft, client, ip_hash, scored, decision)
+    known = signals(article, draft, ip_hash)
+    decision = route(scored.scores if scored else None, known, settings(scored))
+    comment = store(article, parent, draft, client, ip_hash, scored, decision)
+    shadow.observe(comment, known)  # a model in shadow scores it too, after the response; never fails the submit
+    return comment
 
 
 def normalise(draft: Draft) -> Draft:

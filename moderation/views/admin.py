@@ -12,13 +12,14 @@ from flask_login import current_user
 
 from training.registry import RegistryError
 
-from .. import erasure, retrain, spotcheck, thresholds
+from .. import erasure, retrain, shadow, spotcheck, thresholds
 from ..access import admin_required
 from ..accounts import AccountError, save_account, set_active
 from ..decisions import decisions_since, disagreement_by_week, import_label_counts
 from ..extensions import db
 from ..forms import ActionForm, ErasureForm, ModeratorForm
 from ..models import Comment, Decision, Moderator, Role, TrainingJob, as_id, utcnow
+from ..regressions import newly_wrong_with_comments
 from ..scoring import get_scorer
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -92,7 +93,16 @@ def model() -> str:
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
         **_workbench(registry, versions),
         import_labels=import_label_counts(),
+        regressions=newly_wrong_with_comments((job.comparison or {}).get("overrides")) if job else [],
+        **_shadow_context(),
     )
+
+
+def _shadow_context() -> dict[str, Any]:
+    """The shadow period in force, the report on the current or last one, and who started and ended each."""
+    latest = shadow.latest_period()
+    return {"shadow_period": shadow.current_period(), "shadow_report": shadow.report(latest) if latest else None,
+            "shadow_history": shadow.history()}
 
 
 def _checked() -> bool:
@@ -197,6 +207,32 @@ def _mark_jobs_promoted(version: str) -> None:
         job.state = "promoted"
     if jobs:
         db.session.commit()
+
+
+@bp.post("/model/shadow/<version>")
+@admin_required
+def shadow_start(version: str) -> Response:
+    if _checked():
+        try:
+            period = shadow.start(version, current_user._get_current_object())
+        except shadow.ShadowError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Version {period.version} is in shadow: it scores every new comment without acting.", "success")
+    return _to_model()
+
+
+@bp.post("/model/shadow-off")
+@admin_required
+def shadow_stop() -> Response:
+    if _checked():
+        try:
+            period = shadow.stop(current_user._get_current_object())
+        except shadow.ShadowError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Shadow {period.version} ended; its report stays below.", "info")
+    return _to_model()
 
 
 @bp.get("/model/<version>/<name>")

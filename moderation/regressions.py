@@ -41,7 +41,7 @@ class RoutingModel(Protocol):
     version: str
     thresholds: dict[str, Thresholds]
 
-    def score_batch(self, texts: Sequence[str]) -> list[dict[str, float]]: ...
+    def score_batch(self, comments: Sequence[Post]) -> list[dict[str, float]]: ...
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,9 @@ class RowIdConverter(IntegerConverter):
 def _register(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
     from . import cli, errors
-    from .views import admin, api, articles, auth, queue, settings
+    from .views import admin, akismet, api, api_keys, articles, auth, queue, settings
 
-    for module in (articles, api, auth, queue, settings, admin):
+    for module in (articles, api, auth, queue, settings, admin, akismet, api_keys):
         app.register_blueprint(module.bp)
     errors.register(app)
     cli.register(app)

@@ -80,3 +80,7 @@ class Defaults:
         "olid:../shared/datasets/olid",
         "davidson:../shared/datasets/davidson-hate-offensive",
     ]
+
+    # --- Akismet-compatible API (/1.1/comment-check ...) ---------------------
+    #: Per API key, over all four endpoints: a busy site's comments plus its reports.
+    AKISMET_RATE_LIMIT = "120 per minute; 3000 per hour"

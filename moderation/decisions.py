@@ -20,7 +20,7 @@ from flask import current_app
 from training.datasets import Dataset, DatasetError, Example
 
 from .extensions import db
-from .models import Ban, Comment, Decision, Moderator, Status, utcnow
+from .models import Ban, CheckedComment, Comment, Decision, Moderator, SiteLabel, Status, utcnow
 
 #: action -> status it moves a comment to
 ACTIONS: dict[str, Status] = {
@@ -107,6 +107,20 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
         .join(Comment, Comment.id == Decision.comment_id)
         .where(Decision.id.in_(latest))
         .order_by(Decision.id)
+    )
+    examples = [Example(text, dict(_LABELS[label]), "decisions", weight) for text, label in rows if label in _LABELS]
+    return examples + site_label_examples(weight, session or db.session)
+
+
+def site_label_examples(weight: float, session: so.Session) -> list[Example]:
+    """What other sites' moderators reported through ``submit-spam``/``submit-ham``: the latest
+    label per checked comment, weighted as a moderator's decision here (they are one)."""
+    latest = sa.select(sa.func.max(SiteLabel.id)).group_by(SiteLabel.checked_comment_id)
+    rows = session.execute(
+        sa.select(CheckedComment.text, SiteLabel.label)
+        .join(CheckedComment, CheckedComment.id == SiteLabel.checked_comment_id)
+        .where(SiteLabel.id.in_(latest), CheckedComment.is_test.is_(False))
+        .order_by(SiteLabel.id)
     )
     return [Example(text, dict(_LABELS[label]), "decisions", weight) for text, label in rows if label in _LABELS]
 

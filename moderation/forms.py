@@ -103,3 +103,10 @@ class DecisionForm(FlaskForm):
     action = SelectField(choices=["approve", "reject", "spam", "pending"])
     label = SelectField(choices=["", "spam", "toxic"], validate_choice=True, default="")
     seen_status = HiddenField()
+
+
+class ApiKeyForm(FlaskForm):
+    """An admin creates a key for a site's Akismet client; the key is shown once."""
+
+    site_url = StringField("Site address", validators=[InputRequired("Give the site's address."), Length(max=300)])
+    moderate_toxic = BooleanField("Answer “spam” for toxic comments too")

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
+from schemathesis import GenerationMode
 
-from moderation.extensions import db
 from moderation.api_keys import key_hash
+from moderation.extensions import db
 from moderation.models import ApiKey, Article
 from tests.conftest import StubScorer, make_app
 

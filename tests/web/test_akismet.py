@@ -177,3 +177,20 @@ def test_admin_page_creates_shows_once_lists_and_revokes(client: FlaskClient, ad
     assert no_token.status_code == 400
     client.post(f"/admin/api-keys/{row.id}/revoke", data={"csrf_token": csrf_token(client, "/admin/api-keys")})
     assert client.post("/1.1/verify-key", data={"key": shown, "blog": SITE}).get_data(as_text=True) == "invalid"
+
+
+def test_real_client_with_the_shipped_model(tmp_path) -> None:
+    """The same questions answered by the shipped default model rather than the stub."""
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path)
+    with app.app_context():
+        key = create_key(SITE)[1]
+        with client_for(app, key) as akismet_client:
+            spam = akismet_client.comment_check(
+                "203.0.113.9", comment_content="Buy cheap viagra pills now!!! Click http://pills.example.com for "
+                                               "free money, best casino bonus, subscribe to my channel")
+            ham = akismet_client.comment_check("203.0.113.9", comment_content=CLEAN)
+        assert spam in (akismet.CheckResponse.SPAM, akismet.CheckResponse.DISCARD)
+        assert ham == akismet.CheckResponse.HAM
+        db.session.remove()

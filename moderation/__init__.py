@@ -123,9 +123,9 @@ class RowIdConverter(IntegerConverter):
 def _register(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
     from . import cli, errors
-    from .views import admin, akismet, api, api_keys, articles, auth, queue, settings
+    from .views import admin, akismet, api, api_keys, articles, auth, moderation_api, queue, settings, tokens
 
-    for module in (articles, api, auth, queue, settings, admin, akismet, api_keys):
+    for module in (articles, api, auth, queue, settings, admin, akismet, api_keys, moderation_api, tokens):
         app.register_blueprint(module.bp)
     errors.register(app)
     cli.register(app)

@@ -288,3 +288,20 @@ class SiteLabel(db.Model):
     label: so.Mapped[str] = so.mapped_column(sa.String(16))
 
     checked_comment: so.Mapped[CheckedComment] = so.relationship()
+
+
+class ModeratorToken(db.Model):
+    """A bearer token for the moderation API (newsroom tools), acting as its moderator. Stored as its SHA-256."""
+
+    __tablename__ = "moderator_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    moderator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("moderators.id"), index=True)
+    #: What the moderator named it after ("CMS plugin", "Slack bot"), to know which to revoke.
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    hint: so.Mapped[str] = so.mapped_column(sa.String(8))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column()
+
+    moderator: so.Mapped[Moderator] = so.relationship()

@@ -1,4 +1,4 @@
-"""The OpenAPI 3 description of every ``/api/`` route and the Akismet-compatible ``/1.1/`` routes.
+"""The OpenAPI 3 description of every ``/api/`` route (threads, moderation) and the Akismet-compatible ``/1.1/`` routes.
 
 Built as a plain dict in one place, next to nothing else, and served at
 ``GET /api/openapi.json``. The tests check it with ``openapi-spec-validator``,
@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Defaults
+from .decisions import ACTIONS, REJECT_LABELS
+from .models import Status
+from .queue import PER_PAGE, SORTS, TABS
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -173,6 +176,113 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+SCHEMAS.update({
+    "QueueComment": {
+        "type": "object",
+        "required": ["id", "article", "author", "email", "text", "created_at", "status", "routed_status",
+                     "route_rule", "route_reason", "scores", "model_version", "terms"],
+        "properties": {
+            "id": {"type": "integer"},
+            "article": {"type": "object", "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
+                                                         "title": {"type": "string"}}},
+            "parent_id": {"type": "integer", "nullable": True},
+            "author": {"type": "string"}, "email": {"type": "string"}, "url": {"type": "string", "nullable": True},
+            "text": {"type": "string", "description": "As typed, not escaped: escape it before showing it."},
+            "created_at": {"type": "string", "format": "date-time"},
+            "status": {"type": "string", "enum": [s.value for s in Status]},
+            "routed_status": {"type": "string", "enum": [s.value for s in Status]},
+            "route_rule": {"type": "string"}, "route_reason": {"type": "string"},
+            "scores": {"type": "object", "nullable": True, "additionalProperties": {"type": "number"}},
+            "model_version": {"type": "string", "nullable": True},
+            "terms": {"type": "array", "items": {"type": "string"}, "description": "Words behind the scores."},
+        },
+    },
+    "Queue": {
+        "type": "object",
+        "required": ["tab", "sort", "page", "pages", "total", "counts", "comments"],
+        "properties": {
+            "tab": {"type": "string"}, "sort": {"type": "string"}, "page": {"type": "integer"},
+            "pages": {"type": "integer"}, "total": {"type": "integer"},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "comments": {"type": "array", "items": _ref("QueueComment")},
+        },
+    },
+    "DecisionRequest": {
+        "type": "object",
+        "required": ["action", "seen_status"],
+        "properties": {
+            "action": {"type": "string", "enum": list(ACTIONS)},
+            "seen_status": {"type": "string", "enum": [s.value for s in Status],
+                            "description": "The status the tool last read; if it changed meanwhile, nothing is "
+                                           "changed and the answer is 409."},
+            "label": {"type": "string", "enum": list(REJECT_LABELS),
+                      "description": "For reject: what it is (default: the label the model saw more of)."},
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "required": ["id", "comment_id", "created_at", "moderator", "action", "from_status", "to_status"],
+        "properties": {
+            "id": {"type": "integer"}, "comment_id": {"type": "integer"},
+            "created_at": {"type": "string", "format": "date-time"}, "moderator": {"type": "string"},
+            "action": {"type": "string"}, "from_status": {"type": "string"}, "to_status": {"type": "string"},
+            "label": {"type": "string", "nullable": True}, "model_version": {"type": "string", "nullable": True},
+            "scores": {"type": "object", "nullable": True, "additionalProperties": {"type": "number"}},
+        },
+    },
+    "History": {
+        "type": "object",
+        "required": ["comment_id", "status", "routed_status", "route_reason", "decisions"],
+        "properties": {
+            "comment_id": {"type": "integer"}, "status": {"type": "string"}, "routed_status": {"type": "string"},
+            "route_reason": {"type": "string"}, "decisions": {"type": "array", "items": _ref("Decision")},
+        },
+    },
+})
+
+BEARER = [{"moderatorToken": []}]
+COMMENT_ID = {"name": "comment_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 1}}
+UNAUTHORIZED = _error("No token, or an unknown or revoked one, or its moderator's account is switched off.")
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+MODERATION_PATHS: dict[str, Any] = {
+    "/api/moderation/queue": {"get": {
+        "tags": ["moderation"], "summary": "A page of the moderator queue", "security": BEARER,
+        "parameters": [
+            _query("tab", "Which comments (unknown values mean pending).", {"type": "string", "enum": list(TABS)}),
+            _query("sort", "Order (unknown values mean risk).", {"type": "string", "enum": list(SORTS)}),
+            _query("article", "Only this article's comments (its id).", {"type": "integer"}),
+            _query("author", "Only authors whose name or email contains this.", {"type": "string"}),
+            _query("page", "Page number; out-of-range pages give the last.", {"type": "integer"}),
+        ],
+        "responses": {"200": _json(_ref("Queue"), f"Up to {PER_PAGE} comments."), "401": UNAUTHORIZED},
+    }},
+    "/api/moderation/comments/{comment_id}/decision": {"post": {
+        "tags": ["moderation"], "summary": "Decide on a comment, as the queue page does", "security": BEARER,
+        "parameters": [COMMENT_ID],
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("DecisionRequest")}}},
+        "responses": {
+            "200": _json(_ref("Decision"), "Done: the decision, now in the audit log and a training label."),
+            "400": _error("The action, seen_status or label is not valid."),
+            "401": UNAUTHORIZED,
+            "404": _error("No such comment."),
+            "409": _error("Someone moved the comment meanwhile (`current_status`, `decided_by`); nothing changed."),
+            "415": _error("The body is not JSON."),
+        },
+    }},
+    "/api/moderation/comments/{comment_id}/history": {"get": {
+        "tags": ["moderation"], "summary": "A comment's route and every decision on it", "security": BEARER,
+        "parameters": [COMMENT_ID],
+        "responses": {"200": _json(_ref("History"), "Oldest decision first."), "401": UNAUTHORIZED,
+                      "404": _error("No such comment.")},
+    }},
+}
+
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "The article's slug, as `import-article` printed it."}
 
@@ -187,7 +297,9 @@ def document() -> dict[str, Any]:
                            "for sites that keep their comments in their own CMS.",
         },
         "tags": [{"name": "comments", "description": "Read and post an article's comments (public)."},
-                 {"name": "akismet", "description": "The Akismet 1.1 API: form-encoded in, plain text out."}],
+                 {"name": "akismet", "description": "The Akismet 1.1 API: form-encoded in, plain text out."},
+                 {"name": "moderation", "description": "The moderator queue for newsroom tools, with a moderator's "
+                                                      "token (created on the API tokens page)."}],
         "paths": {
             "/api/openapi.json": {"get": {
                 "tags": ["comments"], "summary": "This document",
@@ -263,6 +375,11 @@ def document() -> dict[str, Any]:
             }},
             "/1.1/submit-spam": {"post": _report("spam")},
             "/1.1/submit-ham": {"post": _report("not spam (ham)")},
+            **MODERATION_PATHS,
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"moderatorToken": {"type": "http", "scheme": "bearer",
+                                                   "description": "A moderator's API token; acts as them."}},
+        },
     }

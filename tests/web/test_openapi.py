@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -16,11 +17,12 @@ from schemathesis import GenerationMode
 from moderation.api_keys import key_hash
 from moderation.extensions import db
 from moderation.models import ApiKey, Article
-from tests.conftest import StubScorer, make_app
+from moderation.tokens import create_token
+from tests.conftest import StubScorer, make_app, make_moderator, post_comment
 
 API_PREFIXES = ("/api/", "/1.1/")
-#: Per operation and mode: enough to find a missing check, small enough for a test run (about 20 s in all).
-EXAMPLES = 25
+#: Per operation and mode: enough to find a missing check, small enough for a test run (about 30 s in all).
+EXAMPLES = 20
 
 
 def test_document_validates(client: FlaskClient) -> None:
@@ -50,14 +52,21 @@ def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.session.add(Article(slug="budget-vote", title="Budget", body="Body."))
         db.session.add(ApiKey(site_url="https://www.example-news.org", key_hash=key_hash("your-api-key"), hint="your-a"))
         db.session.commit()
+        post_comment(app.test_client(), db.session.scalar(sa.select(Article)), comment="buynow, held for a moderator")
+        app.config["TEST_TOKEN"] = create_token(make_moderator("tool@example.org"), "schemathesis")[1]
         yield app
         db.session.remove()
 
 
-def with_known_values(case: schemathesis.Case) -> None:
-    """Aim the generated request at what exists: the article, and the key (keeping other generated fields)."""
+def with_known_values(case: schemathesis.Case, token: str) -> None:
+    """Aim the generated request at what exists: the article, the comment, the key and a moderator's token
+    (keeping the other generated fields)."""
     if "slug" in (case.path_parameters or {}):
         case.path_parameters["slug"] = "budget-vote"
+    if "comment_id" in (case.path_parameters or {}):
+        case.path_parameters["comment_id"] = 1
+    if case.path.startswith("/api/moderation/"):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
     if case.path.startswith("/1.1/") and isinstance(case.body, dict):
         case.body.update({"api_key": "your-api-key", "key": "your-api-key", "blog": "https://www.example-news.org"})
         if not case.body.get("user_ip"):
@@ -71,7 +80,7 @@ def test_no_request_generated_from_the_document_gets_a_500(api_app: Flask, mode:
     as generated (mostly unknown articles and keys) and aimed at the article and key that exist."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", api_app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 7
+    assert len(operations) == 10
 
     for operation in operations:
         if mode == GenerationMode.NEGATIVE and not (len(operation.body) or len(operation.query)):
@@ -81,7 +90,7 @@ def test_no_request_generated_from_the_document_gets_a_500(api_app: Flask, mode:
         @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def no_server_error(case: schemathesis.Case) -> None:
             if aim:
-                with_known_values(case)
+                with_known_values(case, api_app.config["TEST_TOKEN"])
             response = case.call()
             assert response.status_code != 500, f"{case.method} {case.formatted_path}: {response.text[:300]}"
 

@@ -1,8 +1,8 @@
-"""api keys and checked comments
+"""api keys, checked comments, moderator tokens
 
-Revision ID: c2496cf55e91
+Revision ID: 36ae756c5be2
 Revises: fe65b69fad77
-Create Date: 2026-11-26 01:32:15.372445
+Create Date: 2026-11-26 01:48:21.806307
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c2496cf55e91'
+revision = '36ae756c5be2'
 down_revision = 'fe65b69fad77'
 branch_labels = None
 depends_on = None
@@ -33,6 +33,21 @@ def upgrade():
     )
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_site_url'), ['site_url'], unique=False)
+
+    op.create_table('moderator_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('moderator_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('hint', sa.String(length=8), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['moderator_id'], ['moderators.id'], name=op.f('fk_moderator_tokens_moderator_id_moderators')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_moderator_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_moderator_tokens_token_hash'))
+    )
+    with op.batch_alter_table('moderator_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_moderator_tokens_moderator_id'), ['moderator_id'], unique=False)
 
     op.create_table('checked_comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -90,6 +105,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_checked_comments_created_at'))
 
     op.drop_table('checked_comments')
+    with op.batch_alter_table('moderator_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_moderator_tokens_moderator_id'))
+
+    op.drop_table('moderator_tokens')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_site_url'))
 

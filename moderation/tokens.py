@@ -1,8 +1,8 @@
 """Bearer tokens for the moderation API: each acts as the moderator who created it, until revoked.
 
 Like site keys (``api_keys.py``), a token is long random text stored only as
-its SHA-256 and shown once. A token stops working when it is revoked or when
-its moderator's account is switched off.
+its SHA-256 and shown once. A token stops working when it is revoked, when
+its moderator's account is switched off, and while an admin's password reset waits.
 """
 from __future__ import annotations
 
@@ -28,14 +28,15 @@ def create_token(moderator: Moderator, name: str) -> tuple[ModeratorToken, str]:
 
 
 def moderator_for(token: str) -> Moderator | None:
-    """The active moderator a token acts as, or None (unknown, revoked, or the account is switched off)."""
+    """The moderator a token acts as, or None: unknown or revoked token, account switched off, or an account
+    waiting for its forced password change (an admin's reset often means the account may be compromised)."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     moderator = db.session.scalar(
         sa.select(Moderator).join(ModeratorToken, ModeratorToken.moderator_id == Moderator.id)
         .where(ModeratorToken.token_hash == key_hash(token), ModeratorToken.revoked_at.is_(None))
     )
-    return moderator if moderator is not None and moderator.active else None
+    return moderator if moderator is not None and moderator.active and not moderator.must_change_password else None
 
 
 def tokens_of(moderator: Moderator) -> list[ModeratorToken]:

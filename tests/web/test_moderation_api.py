@@ -84,6 +84,12 @@ def test_tokens_are_required_and_die_with_revocation_or_the_account(client: Flas
     db.session.commit()
     assert client.get("/api/moderation/queue", headers=bearer(token)).status_code == 401
     moderator.active = True
+    moderator.must_change_password = True  # an admin reset the password
+    db.session.commit()
+    assert client.get("/api/moderation/queue", headers=bearer(token)).status_code == 401
+    moderator.must_change_password = False
+    db.session.commit()
+    assert client.get("/api/moderation/queue", headers=bearer(token)).status_code == 200
     row.revoked_at = row.created_at
     db.session.commit()
     assert client.get("/api/moderation/queue", headers=bearer(token)).status_code == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -44,9 +45,9 @@ def test_document_describes_every_api_route(app: Flask, client: FlaskClient) -> 
 
 
 @pytest.fixture
-def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def api_app(tmp_path: Path) -> Iterator[Flask]:
     """One app for the whole property run: an article to post to, and the key the document's examples name."""
-    app = make_app(tmp_path_factory.mktemp("openapi"))
+    app = make_app(tmp_path)
     app.extensions["moderation.scorer"] = StubScorer()
     with app.app_context():
         db.session.add(Article(slug="budget-vote", title="Budget", body="Body."))

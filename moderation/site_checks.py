@@ -118,11 +118,11 @@ def report(key: ApiKey, comment: Submitted, *, spam: bool) -> SiteLabel | None:
     """A site's ``submit-spam``/``submit-ham``, kept as a label on the latest matching check.
 
     Without a matching check the comment is stored from the submitted
-    fields (``checked`` False). A test report (``is_test``) teaches nothing
-    and is not stored. A spam report on a comment we answered ``true`` for
+    fields (``checked`` False). A test report (``is_test``) or one without
+    text teaches nothing and is not stored. A spam report on a comment we answered ``true`` for
     its toxicity is filed as toxic, the risk the site asked us about.
     """
-    if comment.is_test:
+    if comment.is_test or not normalised(comment.text):
         return None
     checked = db.session.scalar(
         sa.select(CheckedComment)

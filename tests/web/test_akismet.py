@@ -122,6 +122,7 @@ def test_unmatched_report_is_stored_and_test_reports_are_not(client: FlaskClient
     ok = client.post("/1.1/submit-spam", data=form(key, comment_content="never checked", comment_author="X"))
     assert ok.get_data(as_text=True) == "Thanks for making the web a better place."
     client.post("/1.1/submit-ham", data=form(key, comment_content="a test", is_test="true"))
+    assert client.post("/1.1/submit-ham", data=form(key)).get_data(as_text=True) == ok.get_data(as_text=True)
     rows = db.session.execute(sa.select(CheckedComment.text, CheckedComment.checked, SiteLabel.label)
                               .join(SiteLabel, SiteLabel.checked_comment_id == CheckedComment.id)).all()
     assert rows == [("never checked", False, "spam")]

@@ -123,9 +123,22 @@ class RowIdConverter(IntegerConverter):
 def _register(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
     from . import cli, errors
-    from .views import admin, api, articles, auth, notifications, queue, settings
+    from .views import (
+        admin,
+        akismet,
+        api,
+        api_keys,
+        articles,
+        auth,
+        moderation_api,
+        notifications,
+        queue,
+        settings,
+        tokens,
+    )
 
-    for module in (articles, api, auth, queue, settings, admin, notifications):
+    for module in (articles, api, auth, queue, settings, admin, notifications, akismet, api_keys, moderation_api,
+                   tokens):
         app.register_blueprint(module.bp)
     errors.register(app)
     cli.register(app)

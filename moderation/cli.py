@@ -21,6 +21,7 @@ from training.datasets import Dataset, register_source
 from training.registry import Registry
 
 from .accounts import AccountError, save_account
+from .api_keys import SiteUrlError, create_key
 from .articles import ArticleFormatError, import_article
 from .demo import import_demo_content
 from .extensions import db
@@ -64,6 +65,18 @@ def create_moderator(email: str, admin: bool) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{'Created' if created else 'Updated'} {moderator.role.value} {moderator.email}.")
+
+
+@click.command("create-api-key")
+@click.argument("site_url")
+@click.option("--moderate-toxic", is_flag=True, help="Answer spam for toxic comments too, not only in a header.")
+def create_api_key_command(site_url: str, moderate_toxic: bool) -> None:
+    """Create a key for a site's Akismet client; the key is the last word printed, and is shown only once."""
+    try:
+        row, key = create_key(site_url, moderate_toxic=moderate_toxic)
+    except SiteUrlError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"API key for {row.site_url} (shown only now; it is stored hashed): {key}")
 
 
 def first_admin_password() -> str | None:
@@ -130,6 +143,7 @@ def register(app: Flask) -> None:
     imports.register_commands(app)
     exports.register_commands(app)
     notifications.register_commands(app)
+    app.cli.add_command(create_api_key_command)
     model_commands = make_commands(
         get_registry=lambda: current_app.extensions["moderation.scorer"].registry,
         get_decisions=lambda: training_examples(current_app.config["DECISION_WEIGHT"]),

@@ -113,3 +113,7 @@ class Defaults:
     #: A failed send is retried after MAIL_RETRY_SECONDS, then twice as long each time, this many times in all.
     MAIL_MAX_ATTEMPTS = 6
     MAIL_RETRY_SECONDS = 60
+
+    # --- Akismet-compatible API (/1.1/comment-check ...) ---------------------
+    #: Per API key, over all four endpoints: a busy site's comments plus its reports.
+    AKISMET_RATE_LIMIT = "120 per minute; 3000 per hour"

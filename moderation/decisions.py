@@ -20,7 +20,18 @@ from flask import current_app
 from training.datasets import Dataset, DatasetError, Example
 
 from .extensions import db
-from .models import Ban, Comment, Decision, ImportedComment, Moderator, SpotCheck, Status, utcnow
+from .models import (
+    Ban,
+    CheckedComment,
+    Comment,
+    Decision,
+    ImportedComment,
+    Moderator,
+    SiteLabel,
+    SpotCheck,
+    Status,
+    utcnow,
+)
 
 #: action -> status it moves a comment to
 ACTIONS: dict[str, Status] = {
@@ -121,7 +132,7 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
     examples = [Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
                         author=author, website=url or "", email=email)
                 for text, label, author, url, email, checked in rows if label in _LABELS]
-    return examples + import_examples(session)
+    return examples + import_examples(session) + site_label_examples(weight, session)
 
 
 def import_examples(session: so.Session) -> list[Example]:
@@ -157,6 +168,21 @@ def import_label_counts() -> list[tuple[str, str, int]]:
         .order_by(ImportedComment.origin, ImportedComment.label)
     )
     return [(f"import:{origin}", label, n) for origin, label, n in rows]
+
+
+def site_label_examples(weight: float, session: so.Session) -> list[Example]:
+    """What other sites' moderators reported through ``submit-spam``/``submit-ham``: the latest
+    label per checked comment, weighted as a moderator's decision here (they are one)."""
+    latest = sa.select(sa.func.max(SiteLabel.id)).group_by(SiteLabel.checked_comment_id)
+    rows = session.execute(
+        sa.select(CheckedComment.text, SiteLabel.label, CheckedComment.author, CheckedComment.url,
+                  CheckedComment.email)
+        .join(CheckedComment, CheckedComment.id == SiteLabel.checked_comment_id)
+        .where(SiteLabel.id.in_(latest), CheckedComment.is_test.is_(False))
+        .order_by(SiteLabel.id)
+    )
+    return [Example(text, dict(_LABELS[label]), "decisions", weight, author=author, website=url, email=email)
+            for text, label, author, url, email in rows if label in _LABELS]
 
 
 def decisions_dataset(target: str) -> Dataset:

@@ -125,3 +125,17 @@ class ErasureForm(FlaskForm):
     email = StringField("Commenter's email", validators=[InputRequired("Give the commenter's email address."),
                                                          Length(max=254), _not_blank])
     confirmed = HiddenField()
+
+
+class ApiKeyForm(FlaskForm):
+    """An admin creates a key for a site's Akismet client; the key is shown once."""
+
+    site_url = StringField("Site address", validators=[InputRequired("Give the site's address."), Length(max=300)])
+    moderate_toxic = BooleanField("Answer “spam” for toxic comments too")
+
+
+class TokenForm(FlaskForm):
+    """A moderator creates a bearer token for a newsroom tool; it is shown once."""
+
+    name = StringField("What it is for", validators=[InputRequired("Name the tool, to know which token to revoke."),
+                                                     _not_blank, Length(max=100)])

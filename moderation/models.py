@@ -394,3 +394,101 @@ class ShadowScore(db.Model):
     status: so.Mapped[Status] = so.mapped_column(_enum(Status, "shadow_score_status"))
     route_rule: so.Mapped[str] = so.mapped_column(sa.String(64))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+# --- Sites that check comments through the Akismet-compatible API (moderation/site_checks.py) ---
+
+
+class ApiKey(db.Model):
+    """A site's key for the Akismet-compatible API. Only its SHA-256 is stored: the key is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: The site's origin ("https://www.example-news.org"): the ``blog`` a client must send with the key.
+    site_url: so.Mapped[str] = so.mapped_column(sa.String(300), index=True)
+    key_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: The key's first characters, so an admin can tell keys apart without the key.
+    hint: so.Mapped[str] = so.mapped_column(sa.String(8))
+    #: Answer ``true`` for toxic comments too, not only for spam.
+    moderate_toxic: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column()
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class CheckedComment(db.Model):
+    """A comment a site asked about (``comment-check``) or reported (``submit-spam``/``submit-ham``).
+
+    A table of its own rather than ``Comment`` with a site column: these
+    comments live in another site's database, have no article here and must
+    never appear in this site's queue or threads, so keeping them apart leaves
+    every existing query (queue, threads, audit log of moderator decisions)
+    unchanged, and the audit log and Model page read them from one place.
+    """
+
+    __tablename__ = "checked_comments"
+    __table_args__ = (sa.Index("ix_checked_comments_key_content", "api_key_id", "content_hash"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    api_key_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("api_keys.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    #: SHA-256 of the normalised text: how a later submit-spam/ham finds this check.
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    author: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), default="")
+    url: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    permalink: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    comment_type: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
+    ip_hash: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    user_agent: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    #: Akismet's ``is_test``: kept for the log, never used for training.
+    is_test: so.Mapped[bool] = so.mapped_column(default=False)
+    #: False when a site reported a comment it never asked about.
+    checked: so.Mapped[bool] = so.mapped_column(default=True)
+    scores: so.Mapped[dict[str, float] | None] = so.mapped_column(sa.JSON)
+    model_version: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    route_rule: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    route_reason: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    routed_status: so.Mapped[Status | None] = so.mapped_column(_enum(Status, "checked_routed_status"))
+    #: The answer given: True for "true" (spam), None when none was given (not checked, or scoring failed).
+    spam: so.Mapped[bool | None] = so.mapped_column()
+    discard: so.Mapped[bool] = so.mapped_column(default=False)
+
+    api_key: so.Mapped[ApiKey] = so.relationship()
+
+
+class SiteLabel(db.Model):
+    """A site's ``submit-spam`` or ``submit-ham``: its moderator's verdict, a training label like a Decision's."""
+
+    __tablename__ = "site_labels"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    checked_comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("checked_comments.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    #: "ok", "spam" or "toxic", as Decision.label.
+    label: so.Mapped[str] = so.mapped_column(sa.String(16))
+
+    checked_comment: so.Mapped[CheckedComment] = so.relationship()
+
+
+class ModeratorToken(db.Model):
+    """A bearer token for the moderation API (newsroom tools), acting as its moderator. Stored as its SHA-256."""
+
+    __tablename__ = "moderator_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    moderator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("moderators.id"), index=True)
+    #: What the moderator named it after ("CMS plugin", "Slack bot"), to know which to revoke.
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    hint: so.Mapped[str] = so.mapped_column(sa.String(8))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column()
+
+    moderator: so.Mapped[Moderator] = so.relationship()

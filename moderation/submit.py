@@ -122,31 +122,39 @@ def score(post: Post) -> Scored | None:
 
 
 def signals(article: Article, draft: Draft, ip_hash: str) -> Signals:
-    banned = db.session.scalar(
-        sa.select(Ban.id).where(
-            sa.or_(
-                sa.and_(Ban.kind == "email", Ban.value == draft.email),
-                sa.and_(Ban.kind == "ip", Ban.value == ip_hash),
-            )
-        ).limit(1)
-    )
-    approved = db.session.scalar(
-        sa.select(Comment.id).where(
-            Comment.email == draft.email,
-            Comment.status == Status.PUBLISHED,
-            Comment.decided_at.is_not(None),
-        ).limit(1)
-    )
     return Signals(
         text=draft.text,
         author=draft.author,
         email=draft.email,
         url=draft.url,
         honeypot=draft.honeypot,
-        banned=banned is not None,
-        author_has_approved=approved is not None,
+        banned=is_banned(draft.email, ip_hash),
+        author_has_approved=has_approved_comment(draft.email),
         article_hold_all=article.hold_all,
     )
+
+
+def is_banned(email: str, ip_hash: str) -> bool:
+    """Whether the email or the IP hash is banned (also asked by the Akismet-compatible API)."""
+    return db.session.scalar(
+        sa.select(Ban.id).where(
+            sa.or_(
+                sa.and_(Ban.kind == "email", Ban.value == email),
+                sa.and_(Ban.kind == "ip", Ban.value == ip_hash),
+            )
+        ).limit(1)
+    ) is not None
+
+
+def has_approved_comment(email: str) -> bool:
+    """Whether a moderator has approved a comment from this email: trusted for borderline scores."""
+    return db.session.scalar(
+        sa.select(Comment.id).where(
+            Comment.email == email,
+            Comment.status == Status.PUBLISHED,
+            Comment.decided_at.is_not(None),
+        ).limit(1)
+    ) is not None
 
 
 def settings(scored: Scored | None) -> Settings:

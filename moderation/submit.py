@@ -19,6 +19,7 @@ from .extensions import db
 from .models import Article, Ban, Comment, Status, utcnow
 from .policy import Route, Settings, Signals, route
 from .scoring import Scored, ScoringUnavailable, get_scorer, with_overrides
+from .thread_cache import thread_changed
 
 log = logging.getLogger(__name__)
 
@@ -185,5 +186,7 @@ def store(
         model_version=scored.version if scored else None,
     )
     db.session.add(comment)
+    if comment.status == Status.PUBLISHED:
+        thread_changed(article.id)
     db.session.commit()
     return comment

@@ -378,6 +378,17 @@ def ratio(ours: Result, isso: Result) -> str:
     return f"{ours.rps / isso.rps:5.2f}x" if isso.rps else "  n/a"
 
 
+#: Each flow: (label, wrk script for ours, our path and args, Isso's script, Isso's path and args, connections).
+FLOWS = [
+    ("POST c=8", "our_post", ("/articles/posts/comments", "c8", "/articles/posts", "/articles/posts/comments"),
+     "isso_post", ("/new?uri=/posts", "c8", "/new?uri=/posts"), 8),
+    ("POST c=32", "our_post", ("/articles/posts/comments", "c32", "/articles/posts", "/articles/posts/comments"),
+     "isso_post", ("/new?uri=/posts", "c32", "/new?uri=/posts"), 32),
+    ("page (200)", "get", ("/articles/bench",), "get", ("/?uri=/bench",), 8),
+    ("API (200)", "get", ("/api/articles/bench/comments",), "get", ("/?uri=/bench",), 8),
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
@@ -388,81 +399,78 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
 
+    backends = [("SQLite", None)]
+    if os.environ.get("DATABASE_URL"):
+        backends.append(("PostgreSQL", os.environ["DATABASE_URL"]))
     with tempfile.TemporaryDirectory(prefix="load-") as tmp_name:
         tmp = Path(tmp_name)
         scripts = {}
         for name, text in {"our_post": WRK_OUR_POST, "isso_post": WRK_ISSO_POST, "get": WRK_GET}.items():
             scripts[name] = tmp / f"{name}.lua"
             scripts[name].write_text(text)
-        ours_port, isso_port = free_ports(2)
+        isso_port, *our_ports = free_ports(1 + len(backends))
         python = isso_python(tmp, args.isso_venv)
-        isso_env = {**os.environ, "ISSO_SETTINGS": str(isso_config(tmp, isso_port))}
-        isso = Server("isso", gunicorn(python, "isso.run:application", isso_port, args), isso_env, isso_port, "/info")
-        servers = [isso]
+        servers: dict[str, Server] = {}
         try:
+            isso_env = {**os.environ, "ISSO_SETTINGS": str(isso_config(tmp, isso_port))}
+            servers["Isso"] = Server("isso", gunicorn(python, "isso.run:application", isso_port, args),
+                                     isso_env, isso_port, "/info")
             seed_isso(isso_port)
-            base = f"http://127.0.0.1:{isso_port}"
+            instances = {}
+            for (label, url), port in zip(backends, our_ports, strict=True):
+                instances[label] = tmp / f"instance-{label.lower()}"
+                prepare_ours(instances[label], url)
+                servers[label] = Server(f"ours-{label.lower()}",
+                                        gunicorn(sys.executable, "moderation:create_app()", port, args),
+                                        our_env(instances[label], url), port, "/articles/bench")
             print(f"\nworkers: 2 × gunicorn {args.worker_class}"
                   + (f" ({args.threads} threads)" if args.worker_class == "gthread" else "")
-                  + f"; {args.seconds:g} s per run; load from wrk on 127.0.0.1\n")
-            theirs = {
-                "post8": wrk(scripts["isso_post"], base, 8, args.seconds, "c8", "/new?uri=/posts"),
-                "post32": wrk(scripts["isso_post"], base, 32, args.seconds, "c32", "/new?uri=/posts"),
-                "thread": wrk(scripts["get"], f"{base}/?uri=/bench", 8, args.seconds),
-            }
-            print(f"Isso  POST c=8   {theirs['post8']}")
-            print(f"Isso  POST c=32  {theirs['post32']}")
-            print(f"Isso  thread JSON (200 comments) c=8  {theirs['thread']}")
-            print(f"Isso  {check_stored(stored_isso(tmp), {'c8': theirs['post8'], 'c32': theirs['post32']})}")
+                  + f" per server, all servers up at once; each flow measured on every server back to back "
+                  f"(Isso, then ours); {args.seconds} s per run; load from wrk on 127.0.0.1\n")
 
-            backends = [("SQLite", None)]
-            if os.environ.get("DATABASE_URL"):
-                backends.append(("PostgreSQL", os.environ["DATABASE_URL"]))
-            summary = []
+            results: dict[str, dict[str, Result]] = {name: {} for name in servers}
+            for flow, ours_script, ours_args, isso_script, isso_args, connections in FLOWS:
+                for name, server in servers.items():
+                    script, (path, *extra) = (isso_script, isso_args) if name == "Isso" else (ours_script, ours_args)
+                    if flow.startswith("API") and name == "Isso":
+                        results[name][flow] = results[name]["page (200)"]  # Isso has one read: its thread JSON
+                        continue
+                    results[name][flow] = wrk(scripts[script], f"http://127.0.0.1:{server.port}{path}",
+                                              connections, args.seconds, *extra)
+                isso = results["Isso"][flow]
+                print(f"{flow:<11} Isso        {isso}" + ("   (its thread JSON)" if "200" in flow else ""))
+                for label, _ in backends:
+                    mine = results[label][flow]
+                    print(f"{'':<11} {label:<11} {mine}   ours/Isso {ratio(mine, isso)}")
+
+            print("\nstored against successful posts")
+            print(f"  Isso        {check_stored(stored_isso(tmp), post_runs(results['Isso']))}")
             for label, url in backends:
-                instance = tmp / f"instance-{label.lower()}"
-                prepare_ours(instance, url)
-                ours = Server(f"ours-{label.lower()}", gunicorn(sys.executable, "moderation:create_app()",
-                                                                ours_port, args),
-                              our_env(instance, url), ours_port, "/articles/bench")
-                servers.append(ours)
-                base = f"http://127.0.0.1:{ours_port}"
-                mine = {
-                    "post8": wrk(scripts["our_post"], base, 8, args.seconds, "c8", "/articles/posts",
-                                 "/articles/posts/comments"),
-                    "post32": wrk(scripts["our_post"], base, 32, args.seconds, "c32", "/articles/posts",
-                                  "/articles/posts/comments"),
-                    "page": wrk(scripts["get"], f"{base}/articles/bench", 8, args.seconds),
-                    "api": wrk(scripts["get"], f"{base}/api/articles/bench/comments", 8, args.seconds),
-                }
-                ours.stop()
-                servers.remove(ours)
-                print(f"\nours on {label}")
-                print(f"  POST c=8    {mine['post8']}   ours/Isso {ratio(mine['post8'], theirs['post8'])}")
-                print(f"  POST c=32   {mine['post32']}   ours/Isso {ratio(mine['post32'], theirs['post32'])}")
-                print(f"  page (200)  {mine['page']}   ours/Isso {ratio(mine['page'], theirs['thread'])}")
-                print(f"  API  (200)  {mine['api']}   ours/Isso {ratio(mine['api'], theirs['thread'])}")
-                print(f"  {check_stored(stored_ours(instance, url), {'c8': mine['post8'], 'c32': mine['post32']})}")
-                summary.append((label, mine))
+                print(f"  {label:<11} {check_stored(stored_ours(instances[label], url), post_runs(results[label]))}")
 
             print("\ntargets")
-            for label, mine in summary:
-                post = mine["post8"]
-                print(f"  {label}: POST c=8 ≥ 2× Isso with p99 ≤ 50 ms: {ratio(post, theirs['post8']).strip()}, "
+            theirs = results["Isso"]
+            for label, _ in backends:
+                post, page = results[label]["POST c=8"], results[label]["page (200)"]
+                print(f"  {label}: POST c=8 ≥ 2× Isso with p99 ≤ 50 ms: {ratio(post, theirs['POST c=8']).strip()}, "
                       f"p99 {post.p99_ms:.0f} ms -> "
-                      + ("met" if post.rps >= 2 * theirs["post8"].rps and post.p99_ms <= 50 else "MISSED"))
-                page = mine["page"]
-                print(f"  {label}: page ≥ 10× Isso's thread: {ratio(page, theirs['thread']).strip()} -> "
-                      + ("met" if page.rps >= 10 * theirs["thread"].rps else "MISSED"))
-            if len(summary) == 2:
-                (_, lite), (_, pg) = summary
-                for flow in ("post8", "page", "api"):
-                    share = pg[flow].rps / lite[flow].rps if lite[flow].rps else 0
+                      + ("met" if post.rps >= 2 * theirs["POST c=8"].rps and post.p99_ms <= 50 else "MISSED"))
+                print(f"  {label}: page ≥ 10× Isso's thread: {ratio(page, theirs['page (200)']).strip()} -> "
+                      + ("met" if page.rps >= 10 * theirs["page (200)"].rps else "MISSED"))
+            if len(backends) == 2:
+                for flow, _, _, _, _, _ in FLOWS:
+                    lite, pg = results["SQLite"][flow], results["PostgreSQL"][flow]
+                    share = pg.rps / lite.rps if lite.rps else 0
                     print(f"  PostgreSQL within 25% of SQLite, {flow}: {share:.0%} -> "
                           + ("met" if share >= 0.75 else "MISSED"))
         finally:
-            for server in servers:
+            for server in servers.values():
                 server.stop()
+
+
+def post_runs(results: dict[str, Result]) -> dict[str, Result]:
+    """The posting runs by the tag their texts carry."""
+    return {"c8": results["POST c=8"], "c32": results["POST c=32"]}
 
 
 if __name__ == "__main__":

@@ -94,6 +94,27 @@ def test_database_down_api_answers_503_json(app: Flask, client: FlaskClient, art
                        json={"comment": TEXT, "author": "Ann", "email": "ann@example.org"}).status_code == 201
 
 
+@pytest.mark.skipif(not postgres_url(), reason="needs PostgreSQL")
+def test_postgres_restart_costs_at_most_one_request(app: Flask, client: FlaskClient, article: Article) -> None:
+    """Every server-side connection killed, as a restart does: the pooled one fails once at most, then all is well."""
+    data = form(client, article)
+    slug = article.slug
+    db.session.remove()  # the request's connection goes back to the pool, as after every request
+    killer = sa.create_engine(db.engine.url)
+    with killer.connect() as conn:
+        killed = conn.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
+    killer.dispose()
+    assert killed >= 1
+    first = client.post(f"/articles/{slug}/comments", data=data)
+    if first.status_code == 503:
+        assert_unsaved_page(first)
+        first = client.post(f"/articles/{slug}/comments", data=data)
+    assert first.status_code == 302
+    assert comment_count() == 1
+
+
 @pytest.mark.skipif(bool(postgres_url()), reason="locks the SQLite file")
 def test_sqlite_file_locked_by_another_writer_fails_cleanly(app: Flask, client: FlaskClient, article: Article) -> None:
     """Another process holds the write lock longer than the busy timeout (5 s): 503, nothing written, then fine."""

@@ -76,9 +76,10 @@ RETRY_AFTER = 5
 def database_unavailable(exc: OperationalError | InterfaceError) -> tuple[Response | str, int, dict[str, str]]:
     """The database is down, locked or unreachable: a 503 that says so, never a trace, and nothing half-written.
 
-    The session is rolled back, so the next request starts clean on a fresh
-    connection (``pool_pre_ping`` replaces dead ones): the app recovers by itself
-    when the database returns. A reader's comment comes back in a form to post again.
+    The session is rolled back, so the next request starts clean; a connection
+    that died is discarded, and SQLAlchemy then replaces every pooled one, so the
+    app recovers by itself when the database returns. A reader's comment comes
+    back in a form to post again.
     """
     log.error("database unavailable during %s %s: %s", request.method, request.path, exc)
     try:

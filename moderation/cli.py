@@ -23,6 +23,7 @@ from training.registry import Registry
 from .accounts import AccountError, save_account
 from .api_keys import SiteUrlError, create_key
 from .articles import ArticleFormatError, import_article
+from .backup import backup_command
 from .demo import import_demo_content
 from .extensions import db
 from .models import Article, Moderator, Role
@@ -135,7 +136,7 @@ def register(app: Flask) -> None:
     from .retrain import register_commands
 
     register_source("decisions", decisions_dataset)
-    for command in (init_db, import_article_command, create_moderator, quickstart):
+    for command in (init_db, import_article_command, create_moderator, quickstart, backup_command):
         app.cli.add_command(command)
     register_commands(app)
     thresholds.register_commands(app)

@@ -16,7 +16,11 @@ class Defaults:
     SECRET_KEY: str | None = None
     #: None means SQLite at instance/moderation.sqlite3.
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    #: No pool_pre_ping: it cost a database round trip on every request. A pooled
+    #: connection that died with a database restart fails one request with a 503
+    #: (the reader's text kept), SQLAlchemy then replaces every pooled connection,
+    #: and the next request works (tests/web/test_faults.py).
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
 
     #: Whole-request cap: a 5,000-character comment plus its fields fits easily.
     MAX_CONTENT_LENGTH = 64 * 1024

@@ -32,6 +32,7 @@ from .models import (
     Status,
     utcnow,
 )
+from .thread_cache import thread_changed
 
 #: action -> status it moves a comment to
 ACTIONS: dict[str, Status] = {
@@ -96,6 +97,7 @@ def decide(comment_id: int, action: str, moderator: Moderator, *, seen_status: S
         model_version=comment.model_version, scores=comment.scores,
     )
     db.session.add(decision)
+    thread_changed(comment.article_id)
     db.session.commit()
     db.session.refresh(comment)
     return decision

@@ -47,6 +47,7 @@ from .models import (
     SiteLabel,
     SpotCheck,
 )
+from .thread_cache import thread_changed
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ def erase(email: str, moderator: Moderator | None) -> Erasure:
         db.session.execute(sa.update(Comment).where(Comment.id.in_(ids)).values(parent_id=None)
                            .execution_options(synchronize_session=False))
         db.session.execute(sa.delete(Comment).where(Comment.id.in_(ids)).execution_options(synchronize_session=False))
+        for article_id in {c.article_id for c in comments}:
+            thread_changed(article_id)  # readers' kept copies of those threads must go
     db.session.execute(sa.delete(OutboxMail).where(OutboxMail.to_address == email))
     # Other sites' comments checked through the Akismet API, with the labels their moderators reported.
     checked = sa.select(CheckedComment.id).where(CheckedComment.email == email)

@@ -1,14 +1,19 @@
 """Error pages and response headers: every bad request gets a 4xx with a message, never a 500 page with a trace."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .extensions import db
 from .rendering import comment_html, highlight, link
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -17,6 +22,7 @@ MESSAGES = {
     405: "That action is not allowed here.",
     413: "That was too much to send at once. Comments are limited to 5,000 characters.",
     429: "Too many requests. Please wait a minute and try again.",
+    503: "We could not reach our database just now. Please try again in a few seconds.",
     500: "Something went wrong on our side. Nothing you sent was lost; please try again.",
 }
 
@@ -63,8 +69,36 @@ def refuse_nul() -> None:
         abort(400, "The request contained a NUL character, which no field accepts.")
 
 
+#: Seconds a client is asked to wait after a 503: about how long a database restart or a lock lasts.
+RETRY_AFTER = 5
+
+
+def database_unavailable(exc: OperationalError | InterfaceError) -> tuple[Response | str, int, dict[str, str]]:
+    """The database is down, locked or unreachable: a 503 that says so, never a trace, and nothing half-written.
+
+    The session is rolled back, so the next request starts clean; a connection
+    that died is discarded, and SQLAlchemy then replaces every pooled one, so the
+    app recovers by itself when the database returns. A reader's comment comes
+    back in a form to post again.
+    """
+    log.error("database unavailable during %s %s: %s", request.method, request.path, exc)
+    try:
+        db.session.rollback()
+    except (OperationalError, InterfaceError):
+        pass  # the connection is gone; removing the session at teardown discards it
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if request.method == "POST" and request.endpoint == "articles.post_comment":
+        return render_template("comments/unsaved.html", form=request.form), 503, headers
+    if wants_json() and request.method == "POST":
+        return jsonify(error="Could not save your comment: please try again in a few seconds.", status=503), 503, headers
+    body, code = error_response(503)
+    return body, code, headers
+
+
 def register(app: Flask) -> None:
     app.before_request(refuse_nul)
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(InterfaceError, database_unavailable)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:

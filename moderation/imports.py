@@ -33,6 +33,7 @@ from .extensions import db
 from .models import Article, Comment, ImportedComment, Status, utcnow
 from .scoring import ScoringUnavailable, get_scorer
 from .submit import hash_ip
+from .thread_cache import thread_changed
 
 Origin = Literal["wxr", "disqus"]
 ORIGIN_NAMES: dict[str, str] = {"wxr": "WordPress", "disqus": "Disqus"}
@@ -549,6 +550,8 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
             db.session.flush()
         if label:
             report.labels[label] += 1
+    for article_id in {c.article_id for c in stored.values()}:
+        thread_changed(article_id)
     db.session.commit()
     return report
 

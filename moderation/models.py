@@ -75,6 +75,9 @@ class Article(db.Model):
     comments_open: so.Mapped[bool] = so.mapped_column(default=True)
     #: Per-article "hold every comment for a moderator".
     hold_all: so.Mapped[bool] = so.mapped_column(default=False)
+    #: Raised by every change to what readers see of the thread (a comment published, a
+    #: moderator decision), so each worker knows when its rendered copy is stale (thread_cache.py).
+    thread_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     comments: so.WriteOnlyMapped[Comment] = so.relationship(back_populates="article")
 

@@ -4,9 +4,11 @@ Promotion writes a new ``active`` alias in the registry; ``Scorer.model`` reads
 that one small file on each call and reloads only when it names another
 version, so every process picks up a promoted model without a restart and
 without reloading per request. If the new version cannot be loaded the
-previous one keeps serving; if none can, scoring raises ``ScoringUnavailable``
-and the submit path holds the comment for a human. A version in shadow is
-loaded and cached the same way, by ``Scorer.shadow_model``.
+previous one keeps serving; if none can, or the registry itself cannot be read
+(which version is active is then unknown), scoring raises ``ScoringUnavailable``
+and the submit path holds the comment for a human. The last such failure is
+kept on the scorer so the admin Model page can say why comments are held. A
+version in shadow is loaded and cached the same way, by ``Scorer.shadow_model``.
 """
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 
 from training.pipeline import Comment
 from training.registry import LoadedModel, ModelLoadError, Registry
 
+from .models import utcnow
 from .policy import Thresholds
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,14 @@ def with_overrides(thresholds: Mapping[str, Thresholds],
             for label, t in thresholds.items()}
 
 
+@dataclass(frozen=True)
+class ScoringFailure:
+    """Why this process held the last comment it could not score, for the admin Model page."""
+
+    at: datetime
+    reason: str
+
+
 class Scorer:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -57,16 +69,17 @@ class Scorer:
         self._lock = threading.Lock()
         #: Its own lock, so loading a shadow never delays loading a newly promoted active model.
         self._shadow_lock = threading.Lock()
+        #: Set when scoring fails (comments are then held), cleared by the next success.
+        self.last_failure: ScoringFailure | None = None
 
     def model(self) -> LoadedModel:
         """The active model, reloaded when the registry's alias has moved."""
         try:
             active = self.registry.active_version()
         except OSError as exc:
-            active = None
-            log.error("cannot read the active model alias: %s", exc)
+            raise ScoringUnavailable(f"the model folder cannot be read: {exc}") from exc
         current = self._model
-        if current is not None and (active is None or current.version == active):
+        if current is not None and current.version == active:
             return current
         if active is None:
             raise ScoringUnavailable("no active model version")
@@ -97,12 +110,17 @@ class Scorer:
 
     def score(self, comment: Comment) -> Scored:
         """Scores and reasons for plain text, or for a :class:`~training.datasets.Post` with the commenter's fields."""
-        model = self.model()
         try:
-            scores = model.score(comment)
-            explanation = model.explain(comment, k=EXPLAIN_TERMS)
-        except Exception as exc:  # a model bug must hold the comment, not lose it
-            raise ScoringUnavailable(f"model {model.version} failed: {exc}") from exc
+            model = self.model()
+            try:
+                scores = model.score(comment)
+                explanation = model.explain(comment, k=EXPLAIN_TERMS)
+            except Exception as exc:  # a model bug must hold the comment, not lose it
+                raise ScoringUnavailable(f"model {model.version} failed: {exc}") from exc
+        except ScoringUnavailable as exc:
+            self.last_failure = ScoringFailure(utcnow(), str(exc))
+            raise
+        self.last_failure = None
         return Scored(model.version, {k: float(v) for k, v in scores.items()}, explanation, dict(model.thresholds))
 
     def score_batch(self, texts: Sequence[str]) -> tuple[str, list[dict[str, float]]]:

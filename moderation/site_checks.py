@@ -20,7 +20,7 @@ from training.datasets import Post
 from .extensions import db
 from .models import ApiKey, CheckedComment, SiteLabel, Status
 from .policy import Route, Signals, route
-from .submit import has_approved_comment, hash_ip, is_banned, score, settings
+from .submit import hash_ip, score, settings, standing
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,11 @@ def check(key: ApiKey, comment: Submitted, *, moderate_toxic: bool) -> tuple[Che
     if not moderate_toxic:
         rules = replace(rules, thresholds={k: t for k, t in rules.thresholds.items() if k != "toxic"})
     ip_hash = hash_ip(comment.user_ip)
+    banned, trusted = standing(email, ip_hash)
     decision = route(
         scored.scores if scored else None,
         Signals(text=text, author=comment.author, email=email, url=comment.url, honeypot=comment.honeypot,
-                banned=is_banned(email, ip_hash), author_has_approved=has_approved_comment(email)),
+                banned=banned, author_has_approved=trusted),
         rules,
     )
     result = answer(decision)

@@ -95,6 +95,7 @@ def model() -> str:
         import_labels=import_label_counts(),
         regressions=newly_wrong_with_comments((job.comparison or {}).get("overrides")) if job else [],
         **_shadow_context(),
+        scoring_failure=getattr(get_scorer(), "last_failure", None),
     )
 
 

@@ -21,6 +21,7 @@ from ..models import Comment, Status
 from ..openapi import document
 from ..rendering import comment_html, link
 from ..submit import Client, Draft, SubmitError, submit
+from ..thread_cache import kept
 from ..threads import Node, thread_page
 from .articles import get_article
 
@@ -70,13 +71,19 @@ def _node(node: Node) -> dict[str, Any]:
 @bp.get("/articles/<slug>/comments", provide_automatic_options=False)
 def comments(slug: str) -> Response:
     article = get_article(slug)
-    page = thread_page(article, (), request.args.get("page", 1, type=int), current_app.config["COMMENTS_PER_PAGE"])
-    return jsonify(
-        article={"slug": article.slug, "title": article.title, "comments_open": article.comments_open,
-                 "url": url_for("articles.show", slug=article.slug, _external=True)},
-        count=page.count, page=page.page, pages=page.pages, max_depth=current_app.config["COMMENT_MAX_DEPTH"],
-        comments=[_node(n) for n in page.nodes],
-    )
+    number = request.args.get("page", 1, type=int)
+
+    def build() -> dict[str, Any]:
+        page = thread_page(article, (), number, current_app.config["COMMENTS_PER_PAGE"])
+        return dict(
+            article={"slug": article.slug, "title": article.title, "comments_open": article.comments_open,
+                     "url": url_for("articles.show", slug=article.slug, _external=True)},
+            count=page.count, page=page.page, pages=page.pages, max_depth=current_app.config["COMMENT_MAX_DEPTH"],
+            comments=[_node(n) for n in page.nodes],
+        )
+
+    key = ("api", article.id, article.thread_version, article.comments_open, number, request.host_url)
+    return jsonify(kept(key, build))
 
 
 @bp.route("/articles/<slug>/comments", methods=["OPTIONS"], provide_automatic_options=False)

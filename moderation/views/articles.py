@@ -11,7 +11,8 @@ from ..forms import CommentForm
 from ..models import Article, Comment, Status, as_id
 from ..notifications import mail_enabled, subscribe
 from ..submit import Client, Draft, SubmitError, submit
-from ..threads import page_of, published_count, thread_page
+from ..thread_cache import rendered_thread
+from ..threads import page_of, published_count
 
 bp = Blueprint("articles", __name__)
 
@@ -67,7 +68,7 @@ def remembered_fields() -> dict[str, str | bool]:
 
 def render_article(article: Article, form: CommentForm, status: int = 200, error: str | None = None) -> tuple[str, int]:
     per_page = current_app.config["COMMENTS_PER_PAGE"]
-    thread = thread_page(article, own_comment_ids(), request.args.get("cpage", 1, type=int), per_page)
+    thread = rendered_thread(article, own_comment_ids(), request.args.get("cpage", 1, type=int), per_page)
     parent = db.session.get(Comment, form.parent_id()) if form.comment_parent.data and not form.comment_parent.errors else None
     if parent is not None and (parent.article_id != article.id or parent.status != Status.PUBLISHED):
         parent = None

@@ -52,6 +52,8 @@ from .lexicon import abuse_counts
 #: (float32) and measured no worse than 2**20 on cross-source AUC.
 WORD_BUCKETS = 2**18
 CHAR_BUCKETS = 2**18
+#: The labels the commenter's fields may inform (see :class:`PerLabelClassifier`).
+FIELD_LABELS: tuple[str, ...] = ("spam",)
 #: Inverse regularisation of each label's logistic regression (scikit-learn's ``C``).
 DEFAULT_C = 10.0
 #: Folds for the out-of-fold scores the sigmoid calibration is fitted on.
@@ -247,14 +249,34 @@ class PerLabelClassifier(BaseEstimator):
 
     ``Y`` is a float array (n, len(labels)) with NaN for "unknown", because
     every public data set labels only some of the labels.
+
+    The last ``field_columns`` features (the commenter's fields) are seen only
+    by ``field_labels``: a keyword-stuffed name is evidence of spam, but a name
+    says nothing about abuse, and the few toxic rows with fields would teach
+    "Kev is toxic".
     """
 
     def __init__(self, labels: Sequence[str] = LABELS, C: float = DEFAULT_C,
-                 folds: int = CALIBRATION_FOLDS, seed: int = 0) -> None:
+                 folds: int = CALIBRATION_FOLDS, seed: int = 0, field_columns: int = 0,
+                 field_labels: Sequence[str] = FIELD_LABELS) -> None:
         self.labels = labels
         self.C = C
         self.folds = folds
         self.seed = seed
+        self.field_columns = field_columns
+        self.field_labels = field_labels
+
+    def sees(self, label: str, X: sp.spmatrix) -> sp.csr_matrix:
+        """``X`` as ``label`` is fitted on it: without the commenter's fields unless it is a field label.
+
+        Zeroed rather than dropped, so every label's weights keep the same
+        length; a zero column is never weighted by the fit.
+        """
+        if label in self.field_labels or not self.field_columns:
+            return X
+        keep = np.ones(X.shape[1], dtype=X.dtype)
+        keep[-self.field_columns:] = 0
+        return sp.csr_matrix(X @ sp.diags(keep))
 
     def fit(self, X: sp.spmatrix, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> PerLabelClassifier:
         Y = np.asarray(Y, dtype=float)
@@ -277,7 +299,7 @@ class PerLabelClassifier(BaseEstimator):
                 ensemble=False,
             )
             # Mean weight 1, so that C regularises the same whatever the weights' scale.
-            estimator.fit(X[known], y, sample_weight=w / w.mean())
+            estimator.fit(self.sees(label, X[known]), y, sample_weight=w / w.mean())
             self.estimators_.append(estimator)
         return self
 
@@ -318,7 +340,7 @@ def build_pipeline(labels: Sequence[str] = LABELS, *, seed: int = 0) -> Pipeline
             ("shape", CommentShape()),
             ("commenter", CommenterFields()),
         ])),
-        ("classify", PerLabelClassifier(tuple(labels), seed=seed)),
+        ("classify", PerLabelClassifier(tuple(labels), seed=seed, field_columns=CommenterFields().buckets)),
     ])
 
 

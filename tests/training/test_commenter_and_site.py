@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from training.adapt import adapt
 from training.datasets import Dataset, Example, Post
@@ -51,6 +52,8 @@ def test_the_fields_decide_where_the_text_cannot(datasets: list[Dataset]) -> Non
     np.testing.assert_allclose(got, expected, atol=1e-5)
     reasons = [term for term, _ in compiled.explain(spammer)["spam"]]
     assert any(term.startswith(("name", "website", "email")) for term in reasons), reasons
+    # A name is evidence of spam, never of abuse: toxicity reads the text alone.
+    assert compiled.score(spammer)["toxic"] == pytest.approx(compiled.score(text)["toxic"])
 
 
 def test_a_site_layer_learns_what_the_base_model_does_not_know(datasets: list[Dataset]) -> None:

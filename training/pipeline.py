@@ -141,30 +141,27 @@ FREE_MAIL = frozenset("gmail.com googlemail.com yahoo.com yahoo.co.uk hotmail.co
 def commenter_tokens(post: Post) -> list[str]:
     """The commenter's fields as tokens a linear model can weigh: evidence only, never absence.
 
-    Words of the name ("author:deals"), a website and its top-level domain,
-    the words of its host and path, the name's words repeated in the website
-    (a keyword-stuffed name), and an email domain that is not a free mail
-    provider. Nothing is emitted for what a commenter left out or for what
-    nearly every reader has (no website, a gmail address): only a few training
+    Words of the name ("author:deals"), the website's top-level domain and the
+    words of its host and path, and an email domain that is not a free mail
+    provider. Nothing is emitted for what a commenter left out or for what many
+    honest readers have (no website, a gmail address, a website at all, a site
+    named after themselves, a name of three words: each of these, learned from
+    the corpus's spammers, sent honest readers to the spam folder): only a few training
     sources have fields, and a token every comment carries would act as "looks
     like that source" and shift every score by that source's share of spam or
     abuse. A plain-text comment yields no token at all.
     """
     author = [w.lower() for w in _WORDS.findall(post.author)]
     tokens = [f"author:{w}" for w in author]
-    if len(author) >= 3:
-        tokens.append("author:long")
     site = post.website.lower().strip()
     if site:
         host, _, path = re.sub(r"^[a-z]+://", "", site).removeprefix("www.").partition("/")
         host = host.split(":")[0]
-        tokens += ["website:given", f"website-tld:{host.rsplit('.', 1)[-1]}"]
+        tokens.append(f"website-tld:{host.rsplit('.', 1)[-1]}")
         site_words = set(_WORDS.findall(host.replace("-", " ").replace(".", " "))) | set(_WORDS.findall(path))
         tokens += [f"website-word:{w}" for w in sorted(site_words)]
         if path.strip("/"):
             tokens.append("website:path")
-        if any(w in site_words for w in author if len(w) > 2):
-            tokens.append("author-in-website")
     domain = post.email.lower().rpartition("@")[2].strip()
     if domain and domain not in FREE_MAIL:
         tokens += [f"email-domain:{domain}", f"email-tld:{domain.rsplit('.', 1)[-1]}"]
@@ -174,12 +171,9 @@ def commenter_tokens(post: Post) -> list[str]:
 def describe_token(token: str) -> str:
     """How a moderator reads a commenter token in an explanation."""
     kind, _, value = token.partition(":")
-    if token == "author:long":
-        return "a name of 3+ words"
     return {"author": f"name “{value}”",
-            "website": {"given": "a website", "path": "a website with a path"}.get(value, token),
-            "website-tld": f"website .{value}", "website-word": f"website “{value}”",
-            "author-in-website": "name repeats the website", "email-domain": f"email @{value}",
+            "website": "a website with a path" if value == "path" else token,
+            "website-tld": f"website .{value}", "website-word": f"website “{value}”", "email-domain": f"email @{value}",
             "email-tld": f"email .{value}"}.get(kind, token)
 
 

@@ -148,7 +148,8 @@ def score_comment(comment_id: int, signals: Signals) -> ShadowScore | None:
     if period.version == scorer.registry.active_version():
         return None  # promoted since: it would only repeat the active model's routing
     model = scorer.shadow_model(period.version)
-    scores = {label: float(score) for label, score in model.score(Post(signals.text, signals.author, signals.url, signals.email)).items()}
+    post = Post(signals.text, signals.author, signals.url, signals.email)
+    scores = {label: float(score) for label, score in model.score(post).items()}
     decision = route(scores, signals, submit.settings(Scored(model.version, scores, {}, dict(model.thresholds))))
     row = ShadowScore(period_id=period.id, comment_id=comment_id, version=model.version, scores=scores,
                       status=decision.status, route_rule=decision.rule)

@@ -35,7 +35,8 @@ def wait_for_shadow_scores(n: int) -> None:
     while db.session.scalar(sa.select(sa.func.count(ShadowScore.id))) < n:
         assert time.monotonic() < deadline, "the shadow did not score the comments"
         time.sleep(0.05)
-        db.session.expire_all()
+        # End the read transaction: under WAL it reads a snapshot and would never see the shadow's commit.
+        db.session.rollback()
 
 
 def test_candidate_regressions_and_shadow_report(app: Flask, article: Article, admin: Moderator,

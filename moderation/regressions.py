@@ -141,12 +141,13 @@ def route_cases(model: RoutingModel, cases: Sequence[Case]) -> list[Routed]:
     """Score the cases in one batch and route each as the site would if ``model`` were active."""
     if not cases:
         return []
+    # The site's rules for this model: its thresholds with the overrides in force, read once for all cases.
+    settings = submit.settings(Scored(model.version, {}, {}, dict(model.thresholds)))
     routed = []
     for case, raw in zip(cases, model.score_batch([Post(c.text, c.author, c.url, c.email) for c in cases]), strict=True):
         scores = {label: float(score) for label, score in raw.items()}
         signals = Signals(text=case.text, author=case.author, email=case.email, url=case.url,
                           author_has_approved=case.trusted_author)
-        settings = submit.settings(Scored(model.version, scores, {}, dict(model.thresholds)))
         routed.append(Routed(route(scores, signals, settings).status, scores))
     return routed
 

@@ -78,16 +78,17 @@ def decision(comment_id: int) -> tuple[Response, int]:
     if not isinstance(body, dict):
         abort(415 if not request.is_json else 400, "Send the decision as a JSON object.")
     action, seen, label = body.get("action"), body.get("seen_status"), body.get("label")
-    if action not in ACTIONS:
+    # Type first: a list or an object here would not even hash, and JSON can send either.
+    if not isinstance(action, str) or action not in ACTIONS:
         abort(400, f"action must be one of {', '.join(ACTIONS)}.")
-    if seen not in {s.value for s in Status}:
+    if not isinstance(seen, str) or seen not in {s.value for s in Status}:
         abort(400, "seen_status must be the comment's status as the tool last read it.")
-    if label is not None and label not in REJECT_LABELS:
+    if label is not None and (not isinstance(label, str) or label not in REJECT_LABELS):
         abort(400, f"label must be one of {', '.join(REJECT_LABELS)}, or left out.")
-    if db.session.get(Comment, comment_id) is None:
-        abort(404, "No such comment.")
     try:
         made = decide(comment_id, action, g.api_moderator, seen_status=Status(seen), label=label)
+    except LookupError:
+        abort(404, "No such comment.")
     except AlreadyDecided as exc:
         return jsonify(error=str(exc), status=409, current_status=exc.status.value, decided_by=exc.by), 409
     return jsonify(_decision(made)), 200

@@ -64,7 +64,10 @@ def test_bad_decisions_are_4xx(client: FlaskClient, article: Article, moderator:
     for body, code in [({"action": "delete", "seen_status": "pending"}, 400),
                        ({"action": "approve", "seen_status": "gone"}, 400),
                        ({"action": "reject", "seen_status": "pending", "label": "rude"}, 400),
-                       (["approve"], 400)]:
+                       (["approve"], 400),
+                       ({"action": ["approve"], "seen_status": "pending"}, 400),  # unhashable: once a 500
+                       ({"action": "approve", "seen_status": {}}, 400),
+                       ({"action": "reject", "seen_status": "pending", "label": ["spam"]}, 400)]:
         response = client.post(url, json=body, headers=bearer(token))
         assert response.status_code == code and response.get_json()["error"]
     assert client.post(url, data="action=approve", headers=bearer(token)).status_code == 415

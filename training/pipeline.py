@@ -157,8 +157,10 @@ def commenter_tokens(post: Post) -> list[str]:
     if site:
         host, _, path = re.sub(r"^[a-z]+://", "", site).removeprefix("www.").partition("/")
         host = host.split(":")[0]
-        tokens.append(f"website-tld:{host.rsplit('.', 1)[-1]}")
-        site_words = set(_WORDS.findall(host.replace("-", " ").replace(".", " "))) | set(_WORDS.findall(path))
+        name, _, tld = host.rpartition(".")
+        tokens.append(f"website-tld:{tld}")
+        # The TLD has its own token; as a word too it would count twice.
+        site_words = set(_WORDS.findall(name.replace("-", " ").replace(".", " "))) | set(_WORDS.findall(path))
         tokens += [f"website-word:{w}" for w in sorted(site_words)]
         if path.strip("/"):
             tokens.append("website:path")

@@ -2,8 +2,8 @@
 
 Prints, on ONE core:
 1. the cost of a comment's MinHash signature and band keys (pure), and of
-   ``similarity.index`` on the submit path (signature, indexed candidate lookup,
-   its 17 rows inserted; the comment's own INSERT and the commit excluded) into a
+   ``similarity.near`` and ``similarity.index`` on the submit path (signature, indexed
+   candidate lookup, its rows inserted in two statements; the comment's own INSERT and the commit excluded) into a
    SQLite database already holding N comments;
 2. wave grouping: 40 spam waves of 20 copies with 1-4 small edits each, mixed
    into real comments; the share of each wave's copies in its largest group,
@@ -86,7 +86,8 @@ def cost(texts: list[str], existing: int) -> None:
             for n, t in enumerate((texts * (existing // len(texts) + 1))[:existing]):
                 c = new_comment(article, t, n)
                 db.session.add(c)
-                similarity.index(c)
+                db.session.flush()
+                similarity.index(c, similarity.near(c.text))
                 if n % 500 == 0:
                     db.session.commit()
             db.session.commit()
@@ -96,11 +97,11 @@ def cost(texts: list[str], existing: int) -> None:
                 db.session.add(c)
                 db.session.flush()  # the comment's own INSERT is not similarity's cost
                 started = time.perf_counter()
-                similarity.index(c)
+                similarity.index(c, similarity.near(c.text))
                 db.session.flush()
                 took.append((time.perf_counter() - started) * 1000)
                 db.session.commit()
-            print(f"similarity.index on the submit path, {existing:,} comments already indexed: "
+            print(f"similarity.near + index on the submit path, {existing:,} comments already indexed: "
                   f"median {np.median(took):.2f} ms, p95 {np.percentile(took, 95):.2f} ms per comment")
 
 
@@ -119,8 +120,8 @@ def grouping(spam: list[str], others: list[str], rng: random.Random) -> None:
             for n, (wave, text) in enumerate(posts):
                 c = new_comment(article, text, n)
                 db.session.add(c)
-                similarity.index(c)
                 db.session.flush()
+                similarity.index(c, similarity.near(c.text))
                 made.append((wave, c.id))
             db.session.commit()
             group = dict(db.session.execute(sa.select(CommentSignature.comment_id, CommentSignature.group_id)).all())

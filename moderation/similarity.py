@@ -13,8 +13,8 @@ the comments sharing a band with a new one (candidates, likely above about
 A new comment joins the group of a candidate whose estimated similarity
 reaches ``SAME_GROUP`` (merging the groups when it is near several: copies
 edited apart can start two groups before one bridges them), and starts its
-own group otherwise. Grouping happens once, at submit time: grouping the
-queue is then a GROUP BY. Cost per comment is
+own group otherwise. Grouping happens once, at submit time (:func:`near` reads,
+:func:`index` writes): grouping the queue is then a GROUP BY. Cost per comment is
 measured by ``benchmarks/similarity.py``.
 """
 from __future__ import annotations
@@ -92,33 +92,69 @@ def _unpack(raw: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint32)
 
 
-def index(comment: Comment) -> None:
-    """Store ``comment``'s signature and band keys and put it in a group; part of the caller's transaction."""
-    sig = signature(comment.text)
+@dataclass(frozen=True)
+class Near:
+    """A new comment's signature and band keys, and the groups of the comments it is near."""
+
+    signature: np.ndarray
+    keys: list[int]
+    groups: frozenset[int]
+
+
+def near(text: str) -> Near | None:
+    """Find the groups a new comment's text is near: reads only, before the comment is written.
+
+    On SQLite the first write takes the database's one write lock until the
+    commit, so the lookup and the comparisons happen before it and the lock is
+    held for the inserts alone. Two near copies posted at the same instant can
+    then each start a group, as on PostgreSQL, where neither saw the other's
+    uncommitted row anyway; the next copy near both merges them (:func:`index`).
+    None for a text with no letters or digits.
+    """
+    sig = signature(text)
     if sig is None:
-        return
-    needed = SAME_GROUP if len(normalise(comment.text)) >= FUZZY_MIN_LENGTH else 1.0
-    db.session.flush()  # the comment's id
+        return None
+    needed = SAME_GROUP if len(normalise(text)) >= FUZZY_MIN_LENGTH else 1.0
     keys = band_keys(sig)
-    candidates = db.session.scalars(
-        sa.select(CommentBand.comment_id).where(CommentBand.key.in_(keys))
-        .distinct().order_by(CommentBand.comment_id.desc()).limit(CANDIDATES)
+    candidates = (sa.select(CommentBand.comment_id).where(CommentBand.key.in_(keys))
+                  .distinct().order_by(CommentBand.comment_id.desc()).limit(CANDIDATES))
+    rows = db.session.execute(
+        sa.select(CommentSignature.group_id, CommentSignature.signature)
+        .where(CommentSignature.comment_id.in_(candidates))
     ).all()
-    group_id = comment.id
-    if candidates:
-        rows = db.session.execute(
-            sa.select(CommentSignature.group_id, CommentSignature.signature)
-            .where(CommentSignature.comment_id.in_(candidates))
-        ).all()
-        matches = {group for group, raw in rows if similarity(sig, _unpack(raw)) >= needed}
-        if matches:
-            # A comment near two groups bridges them: they were one wave that started twice.
-            group_id = min(matches)
-            if len(matches) > 1:
-                db.session.execute(sa.update(CommentSignature).where(CommentSignature.group_id.in_(matches))
-                                   .values(group_id=group_id).execution_options(synchronize_session=False))
-    db.session.add(CommentSignature(comment_id=comment.id, group_id=group_id, signature=sig.tobytes()))
-    db.session.add_all(CommentBand(key=key, comment_id=comment.id) for key in keys)
+    groups: frozenset[int] = frozenset()
+    if rows:
+        scores = (np.stack([_unpack(raw) for _, raw in rows]) == sig).mean(axis=1)
+        groups = frozenset(group for (group, _), score in zip(rows, scores, strict=True) if score >= needed)
+    return Near(sig, keys, groups)
+
+
+def index(comment: Comment, found: Near | None) -> None:
+    """Store a flushed comment's signature and band keys in the group ``near`` found; the caller commits.
+
+    Three statements at most, so a writer holds SQLite's lock briefly: merging
+    the groups the comment bridges (a wave that started twice), its signature,
+    and its band keys in one multi-row INSERT.
+    """
+    if found is None:
+        return
+    group_id = min(found.groups, default=comment.id)
+    if len(found.groups) > 1:
+        db.session.execute(sa.update(CommentSignature).where(CommentSignature.group_id.in_(found.groups - {group_id}))
+                           .values(group_id=group_id).execution_options(synchronize_session=False))
+    db.session.execute(_INSERT_SIGNATURE, {"comment_id": comment.id, "group_id": group_id,
+                                           "signature": found.signature.tobytes()})
+    keys = {f"key{i}": key for i, key in enumerate(found.keys)}
+    db.session.execute(_INSERT_BANDS[len(keys)], {"comment_id": comment.id, **keys})
+
+
+_INSERT_SIGNATURE = sa.insert(CommentSignature.__table__)  # Core: nothing reads these rows back
+#: One INSERT of all of a comment's keys, built once per number of keys (at most ``BANDS``, fewer when two
+#: bands hash alike): one statement is one step for SQLite, where each step hands Python's GIL to another
+#: thread while the write lock is held, and one round trip for PostgreSQL.
+_INSERT_BANDS = {count: sa.insert(CommentBand.__table__).values(
+    [{"key": sa.bindparam(f"key{i}"), "comment_id": sa.bindparam("comment_id")} for i in range(count)])
+    for count in range(1, BANDS + 1)}
 
 
 @dataclass(frozen=True)

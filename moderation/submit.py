@@ -19,11 +19,12 @@ from training.datasets import Post
 
 from . import shadow, similarity, spotcheck
 from .extensions import db
-from .models import Article, Ban, Comment, Status, utcnow
+from .models import Article, Ban, Comment, ShadowPeriod, Status, utcnow
 from .policy import Route, Settings, Signals, route
 from .scoring import Scored, ScoringUnavailable, get_scorer, with_overrides
+from .similarity import Near
 from .thread_cache import thread_changed
-from .thresholds import overrides
+from .thresholds import kept_overrides, overrides, stamp
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,33 @@ class SubmitError(ValueError):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the database knows about a draft and its author, read in one round trip (:func:`look_up`)."""
+
+    duplicate: bool
+    banned: bool
+    trusted: bool
+    #: See :func:`moderation.thresholds.stamp`.
+    thresholds_stamp: int
+    #: A model is in shadow and scores the comment too.
+    shadowing: bool
+
+
 def submit(article: Article, draft: Draft, client: Client) -> Comment:
     draft = normalise(draft)
     parent = validate(article, draft)
     ip_hash = hash_ip(client.ip)
+    known = look_up(article, draft, ip_hash)
+    if known.duplicate:
+        raise SubmitError("comment", "Duplicate comment: it looks as though you've already said that.")
     scored = score(Post(draft.text, draft.author, draft.url, draft.email))
-    known = signals(article, draft, ip_hash)
-    decision = route(scored.scores if scored else None, known, settings(scored))
-    comment = store(article, parent, draft, client, ip_hash, scored, decision)
-    shadow.observe(comment, known)  # a model in shadow scores it too, after the response; never fails the submit
+    facts = signals(article, draft, known)
+    decision = route(scored.scores if scored else None, facts, settings(scored, known.thresholds_stamp))
+    found = similarity.near(draft.text)
+    comment = store(article, parent, draft, client, ip_hash, scored, decision, found)
+    if known.shadowing:
+        shadow.observe(comment, facts)  # the shadow scores it too, after the response; never fails the submit
     return comment
 
 
@@ -79,7 +98,7 @@ def normalise(draft: Draft) -> Draft:
 
 
 def validate(article: Article, draft: Draft) -> Comment | None:
-    """Rules that need the database; returns the parent comment of a reply."""
+    """Rules on the article and the parent; returns the parent comment of a reply."""
     if not article.comments_open:
         raise SubmitError(None, "Comments are closed on this article.")
     if not draft.text:
@@ -93,17 +112,6 @@ def validate(article: Article, draft: Draft) -> Comment | None:
             raise SubmitError("comment_parent", "The comment you are replying to is not available.")
         if parent.depth >= current_app.config["COMMENT_MAX_DEPTH"]:
             raise SubmitError("comment_parent", "This thread is nested as deep as it can go.")
-    since = utcnow() - timedelta(seconds=current_app.config["DUPLICATE_WINDOW_SECONDS"])
-    duplicate = db.session.scalar(
-        sa.select(Comment.id).where(
-            Comment.article_id == article.id,
-            Comment.email == draft.email,
-            Comment.text == draft.text,
-            Comment.created_at >= since,
-        ).limit(1)
-    )
-    if duplicate is not None:
-        raise SubmitError("comment", "Duplicate comment: it looks as though you've already said that.")
     return parent
 
 
@@ -122,16 +130,24 @@ def score(post: Post) -> Scored | None:
         return None
 
 
-def signals(article: Article, draft: Draft, ip_hash: str) -> Signals:
-    banned, approved = standing(draft.email, ip_hash)
+def look_up(article: Article, draft: Draft, ip_hash: str) -> Known:
+    """Everything the path asks the database before writing, in one round trip: a spike waits on each one."""
+    since = utcnow() - timedelta(seconds=current_app.config["DUPLICATE_WINDOW_SECONDS"])
+    duplicate, banned, trusted, thresholds_stamp, shadowing = db.session.execute(_LOOK_UP, {
+        "article_id": article.id, "email": draft.email, "text": draft.text, "since": since, "ip_hash": ip_hash,
+    }).one()
+    return Known(bool(duplicate), bool(banned), bool(trusted), thresholds_stamp, bool(shadowing))
+
+
+def signals(article: Article, draft: Draft, known: Known) -> Signals:
     return Signals(
         text=draft.text,
         author=draft.author,
         email=draft.email,
         url=draft.url,
         honeypot=draft.honeypot,
-        banned=banned,
-        author_has_approved=approved,
+        banned=known.banned,
+        author_has_approved=known.trusted,
         article_hold_all=article.hold_all,
     )
 
@@ -139,30 +155,59 @@ def signals(article: Article, draft: Draft, ip_hash: str) -> Signals:
 def standing(email: str, ip_hash: str) -> tuple[bool, bool]:
     """``(banned, trusted)``: the email or IP hash is banned; a moderator has approved a comment from this email.
 
-    One round trip for both questions: the submit path is what a traffic spike
-    waits on. The Akismet-compatible API asks the same.
+    One round trip for both questions (the Akismet-compatible API asks them;
+    the submit path asks them in :func:`look_up`).
     """
-    banned, approved = db.session.execute(sa.select(
-        sa.exists().where(
-            sa.or_(
-                sa.and_(Ban.kind == "email", Ban.value == email),
-                sa.and_(Ban.kind == "ip", Ban.value == ip_hash),
-            )
-        ),
-        sa.exists().where(
-            Comment.email == email,
-            Comment.status == Status.PUBLISHED,
-            Comment.decided_at.is_not(None),
-        ),
-    )).one()
+    banned, approved = db.session.execute(sa.select(_banned(email, ip_hash), _trusted(email))).one()
     return bool(banned), bool(approved)
 
 
-def settings(scored: Scored | None) -> Settings:
-    """The site's rules, with the thresholds of the model that scored (none when scoring failed)."""
+def _banned(email: sa.ColumnElement[str] | str, ip_hash: sa.ColumnElement[str] | str) -> sa.Exists:
+    return sa.exists().where(
+        sa.or_(
+            sa.and_(Ban.kind == "email", Ban.value == email),
+            sa.and_(Ban.kind == "ip", Ban.value == ip_hash),
+        )
+    )
+
+
+def _trusted(email: sa.ColumnElement[str] | str) -> sa.Exists:
+    return sa.exists().where(
+        Comment.email == email,
+        Comment.status == Status.PUBLISHED,
+        Comment.decided_at.is_not(None),
+    )
+
+
+#: Built once: composing the statement per comment cost as much Python as running it.
+_LOOK_UP = sa.select(
+    sa.exists().where(
+        Comment.article_id == sa.bindparam("article_id"),
+        Comment.email == sa.bindparam("email"),
+        Comment.text == sa.bindparam("text"),
+        Comment.created_at >= sa.bindparam("since"),
+    ),
+    _banned(sa.bindparam("email"), sa.bindparam("ip_hash")),
+    _trusted(sa.bindparam("email")),
+    stamp(),
+    sa.exists().where(ShadowPeriod.ended_at.is_(None)),
+)
+
+
+def settings(scored: Scored | None, thresholds_stamp: int | None = None) -> Settings:
+    """The site's rules, with the thresholds of the model that scored (none when scoring failed).
+
+    With ``thresholds_stamp`` (read by :func:`look_up`) the applied thresholds
+    come from this worker's kept copy, otherwise from the database.
+    """
     config = current_app.config
+    thresholds = {}
+    if scored is not None:
+        site = (overrides(scored.version) if thresholds_stamp is None
+                else kept_overrides(scored.version, thresholds_stamp))
+        thresholds = with_overrides(scored.thresholds, site)
     return Settings(
-        thresholds=with_overrides(scored.thresholds, overrides(scored.version)) if scored else {},
+        thresholds=thresholds,
         max_links=config["MAX_LINKS"],
         moderation_words=tuple(config["MODERATION_WORDS"]),
         block_words=tuple(config["BLOCK_WORDS"]),
@@ -178,6 +223,7 @@ def store(
     ip_hash: str,
     scored: Scored | None,
     decision: Route,
+    found: Near | None,
 ) -> Comment:
     comment = Comment(
         article=article,
@@ -198,9 +244,25 @@ def store(
         model_version=scored.version if scored else None,
     )
     db.session.add(comment)
-    similarity.index(comment)  # flushes: the comment has its id
+    db.session.flush()  # the first write: on SQLite the write lock is held from here to the commit
+    similarity.index(comment, found)
     spotcheck.sample(comment)
     if comment.status == Status.PUBLISHED:
         thread_changed(article.id)
-    db.session.commit()
+        db.session.expire(article, ["thread_version"])
+    commit_keeping_loaded()
     return comment
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: the caller reads back only what it has just written.
+
+    Saves the SELECT that would reload the new comment on its first use after
+    the commit (its id for the reader's session, the page it lands on).
+    """
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire

@@ -7,6 +7,11 @@ version's scores are not on the same scale), so promoting a new model returns
 to its card's thresholds until a new suggestion is applied for it. Each applied
 change is a ``ThresholdChange`` row: who, when, which label, from what to what,
 for which capacity; the latest row per label is the one in force.
+
+Every comment is routed with these thresholds, so the submit path keeps them per
+worker and model version (:func:`kept_overrides`) under the newest change's id,
+which it reads in a query it makes anyway (:func:`stamp`): applying a change
+raises that id, and every worker sees it on its next comment.
 """
 from __future__ import annotations
 
@@ -49,6 +54,27 @@ def overrides(version: str | None) -> dict[str, dict[str, float]]:
     merged = {label: dict(values) for label, values in current_app.config["THRESHOLDS"].items()}
     for label, review in (applied(version) if version else {}).items():
         merged.setdefault(label, {})["review"] = review
+    return merged
+
+
+def stamp() -> sa.ScalarSelect[int]:
+    """The newest applied change's id (0 before the first), as a column for a query the caller makes anyway.
+
+    Changes are an audit log, never edited or deleted, so the id names the state
+    of all of them.
+    """
+    return sa.select(sa.func.coalesce(sa.func.max(ThresholdChange.id), 0)).scalar_subquery()
+
+
+def kept_overrides(version: str, changes_stamp: int) -> dict[str, dict[str, float]]:
+    """:func:`overrides` for ``version``, read once per worker until :func:`stamp` moves; never mutate it."""
+    kept: dict[str, tuple[int, dict[str, dict[str, float]]]] = current_app.extensions.setdefault(
+        "moderation.thresholds", {})
+    hit = kept.get(version)
+    if hit is not None and hit[0] == changes_stamp:
+        return hit[1]
+    merged = overrides(version)
+    kept[version] = (changes_stamp, merged)
     return merged
 
 

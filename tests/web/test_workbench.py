@@ -155,6 +155,19 @@ def test_capacity_suggestion_apply_and_audit(wb: Flask, article: Article) -> Non
     assert db.session.scalar(sa.select(Comment).order_by(Comment.id.desc()).limit(1)).status == Status.PENDING
 
 
+def test_thresholds_applied_elsewhere_reach_a_worker_that_kept_the_old_ones(wb: Flask, article: Article) -> None:
+    """The submit path keeps the applied thresholds per worker; a change written by another one is seen next time."""
+    reader = wb.test_client()
+    post_comment(reader, article, comment="buynow cheap stuff")  # spam 0.6, held at the card's 0.5: now kept
+    assert db.session.scalar(sa.select(Comment).order_by(Comment.id.desc()).limit(1)).status == Status.PENDING
+    admin = make_moderator("admin@example.org", Role.ADMIN)
+    db.session.add(ThresholdChange(moderator_id=admin.id, model_version="stub-1", label="spam",
+                                   review_before=0.5, review_after=0.7, per_day=5))
+    db.session.commit()
+    post_comment(reader, article, comment="buynow more cheap stuff")
+    assert db.session.scalar(sa.select(Comment).order_by(Comment.id.desc()).limit(1)).status == Status.PUBLISHED
+
+
 def test_applied_thresholds_belong_to_their_model_version(wb: Flask) -> None:
     admin = make_moderator("admin@example.org", Role.ADMIN)
     db.session.add(ThresholdChange(moderator_id=admin.id, model_version="older-version", label="spam",

@@ -110,6 +110,15 @@ def last_decider(comment_id: int) -> str | None:
     )
 
 
+def latest_labelled_decisions() -> sa.Select[tuple[int]]:
+    """The id of each comment's latest decision that taught something: the moderator's last word on it.
+
+    Training, spot-check marks, regression cases and the shadow report all read this one definition, so a
+    later "back to pending" (no label) never hides a comment's label from one of them and not the others.
+    """
+    return sa.select(sa.func.max(Decision.id)).where(Decision.label.is_not(None)).group_by(Decision.comment_id)
+
+
 def training_examples(weight: float, session: so.Session | None = None) -> list[Example]:
     """The latest labelled decision per comment, as training examples weighted above public data.
 
@@ -117,18 +126,13 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
     the only labels of a random sample of published comments, not of comments the
     model chose to hold. Decisions of erased comments have no comment and yield nothing.
     """
-    latest = (
-        sa.select(sa.func.max(Decision.id))
-        .where(Decision.label.is_not(None))
-        .group_by(Decision.comment_id)
-    )
     session = session or db.session
     rows = session.execute(
         sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
                   SpotCheck.comment_id.is_not(None))
         .join(Comment, Comment.id == Decision.comment_id)
         .outerjoin(SpotCheck, SpotCheck.comment_id == Comment.id)
-        .where(Decision.id.in_(latest))
+        .where(Decision.id.in_(latest_labelled_decisions()))
         .order_by(Decision.id)
     )
     examples = [Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,

@@ -8,9 +8,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from moderation import spotcheck
 from moderation.decisions import AlreadyDecided, decide, disagreement_by_week, training_examples
 from moderation.extensions import db
-from moderation.models import Article, Comment, Decision, Moderator, Status
+from moderation.models import Article, Comment, Decision, Moderator, SpotCheck, Status
+from moderation.regressions import override_cases
 from tests.conftest import StubScorer, make_app, make_moderator
 from training.datasets import DatasetError, load
 
@@ -81,6 +83,20 @@ def test_training_examples_use_the_latest_label(app: Flask, article: Article, mo
     assert examples == {"nice one": {"spam": False, "toxic": False}, "cheap pills": {"spam": True, "toxic": False},
                         "you clown": {"spam": False, "toxic": True}}
     assert {e.weight for e in training_examples(10.0)} == {10.0}
+
+
+def test_back_to_pending_keeps_the_last_label_for_every_reader(
+        app: Flask, article: Article, moderator: Moderator) -> None:
+    """Training, spot-check marks and regression cases share one "latest labelled decision"."""
+    c = add_comment(article, "cheap pills", Status.PUBLISHED)
+    c.route_rule = "threshold.spam"
+    db.session.add(SpotCheck(comment_id=c.id))
+    db.session.commit()
+    decide(c.id, "spam", moderator, seen_status=Status.PUBLISHED)
+    decide(c.id, "pending", moderator, seen_status=Status.SPAM)  # teaches nothing: the spam label stands
+    assert [(e.text, e.labels["spam"]) for e in training_examples(10.0)] == [("cheap pills", True)]
+    assert (spotcheck.estimate().checked, spotcheck.estimate().should_have_been_held) == (1, 1)
+    assert [(case.comment_id, case.approved) for case in override_cases()] == [(c.id, False)]
 
 
 def test_the_decisions_data_source(app: Flask, article: Article, moderator: Moderator, tmp_path: Path) -> None:

@@ -11,10 +11,7 @@ from moderation.decisions import decide
 from moderation.extensions import db
 from moderation.models import Article, Comment, Moderator, Status
 from tests.conftest import login, post_comment
-from tests.web.test_near_duplicates import wave_text
-
-RANT = ("buynow The council has wasted our money again on a bridge nobody asked for, and the mayor "
-        "should resign before the next election instead of hiding behind consultants.")
+from tests.web.test_near_duplicates import RANT, wave_text
 
 
 def comment(text: str) -> Comment:

@@ -3,7 +3,9 @@
 ``decide`` changes a comment's status only if it still has the status the
 moderator saw (a compare-and-set UPDATE), in the same transaction as the
 Decision row, so two moderators acting on one comment at once never overwrite
-each other silently: the second is told who decided first.
+each other silently: the second is told who decided first. ``decide_all``
+applies one action to a near-duplicate group with the same UPDATE over all its
+comments, in one transaction, still with a Decision row per comment.
 """
 from __future__ import annotations
 
@@ -79,28 +81,41 @@ def decide(comment_id: int, action: str, moderator: Moderator, *, seen_status: S
     comment = db.session.get(Comment, comment_id)
     if comment is None:
         raise LookupError(f"no comment #{comment_id}")
-    target = ACTIONS[action]
-    now = utcnow()
-    changed = db.session.execute(
-        sa.update(Comment)
-        .where(Comment.id == comment_id, Comment.status == seen_status)
-        .values(status=target, decided_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
+    decisions = _change([comment], action, moderator, seen_status, label)
+    if not decisions:
         db.session.rollback()
         db.session.refresh(comment)
         raise AlreadyDecided(comment_id, comment.status, last_decider(comment_id))
-    decision = Decision(
-        comment_id=comment_id, moderator_id=moderator.id, created_at=now, action=action,
-        from_status=seen_status, to_status=target, label=label_for(action, comment, label),
-        model_version=comment.model_version, scores=comment.scores,
-    )
-    db.session.add(decision)
-    thread_changed(comment.article_id)
     db.session.commit()
     db.session.refresh(comment)
-    return decision
+    return decisions[0]
+
+
+def _change(comments: list[Comment], action: str, moderator: Moderator, seen_status: Status,
+            label: str | None) -> list[Decision]:
+    """Move the comments still in ``seen_status`` and record a Decision for each; the caller commits.
+
+    One compare-and-set UPDATE, whose RETURNING names the comments it moved: a
+    comment another moderator moved meanwhile is left as they left it, however
+    many comments the action covers.
+    """
+    target = ACTIONS[action]
+    now = utcnow()
+    moved = set(db.session.scalars(
+        sa.update(Comment)
+        .where(Comment.id.in_([c.id for c in comments]), Comment.status == seen_status)
+        .values(status=target, decided_at=now)
+        .returning(Comment.id)
+        .execution_options(synchronize_session=False)
+    ))
+    decisions = [Decision(comment_id=c.id, moderator_id=moderator.id, created_at=now, action=action,
+                          from_status=seen_status, to_status=target, label=label_for(action, c, label),
+                          model_version=c.model_version, scores=c.scores)
+                 for c in comments if c.id in moved]
+    db.session.add_all(decisions)
+    for article_id in sorted({c.article_id for c in comments if c.id in moved}):
+        thread_changed(article_id)
+    return decisions
 
 
 def last_decider(comment_id: int) -> str | None:
@@ -110,6 +125,15 @@ def last_decider(comment_id: int) -> str | None:
     )
 
 
+def latest_labelled_decisions() -> sa.Select[tuple[int]]:
+    """The id of each comment's latest decision that taught something: the moderator's last word on it.
+
+    Training, spot-check marks, regression cases and the shadow report all read this one definition, so a
+    later "back to pending" (no label) never hides a comment's label from one of them and not the others.
+    """
+    return sa.select(sa.func.max(Decision.id)).where(Decision.label.is_not(None)).group_by(Decision.comment_id)
+
+
 def training_examples(weight: float, session: so.Session | None = None) -> list[Example]:
     """The latest labelled decision per comment, as training examples weighted above public data.
 
@@ -117,18 +141,13 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
     the only labels of a random sample of published comments, not of comments the
     model chose to hold. Decisions of erased comments have no comment and yield nothing.
     """
-    latest = (
-        sa.select(sa.func.max(Decision.id))
-        .where(Decision.label.is_not(None))
-        .group_by(Decision.comment_id)
-    )
     session = session or db.session
     rows = session.execute(
         sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
                   SpotCheck.comment_id.is_not(None))
         .join(Comment, Comment.id == Decision.comment_id)
         .outerjoin(SpotCheck, SpotCheck.comment_id == Comment.id)
-        .where(Decision.id.in_(latest))
+        .where(Decision.id.in_(latest_labelled_decisions()))
         .order_by(Decision.id)
     )
     examples = [Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
@@ -283,20 +302,24 @@ def lift_ban(ban_id: int) -> Ban:
 
 def decide_all(comment_ids: list[int], action: str, moderator: Moderator, *, seen_status: Status,
                label: str | None = None) -> tuple[int, list[str]]:
-    """One moderator action on many comments (a near-duplicate group).
+    """One moderator action on many comments (a near-duplicate group), in one transaction.
 
-    Each comment goes through ``decide``: its own compare-and-set and its own
-    Decision row, so the audit log and the training labels are per comment and
-    a copy another moderator decided meanwhile is left alone. Returns how many
-    were decided and the notices for those that were not.
+    The same compare-and-set as ``decide`` and a Decision row per comment, so the
+    audit log and the training labels are per comment and a copy another
+    moderator decided meanwhile is left alone. Returns how many were decided and
+    the notices for those that were not.
     """
-    done, refused = 0, []
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    comments = list(db.session.scalars(sa.select(Comment).where(Comment.id.in_(comment_ids)).order_by(Comment.id)))
+    decisions = _change(comments, action, moderator, seen_status, label) if comments else []
+    found, moved = {c.id for c in comments}, {d.comment_id for d in decisions}  # before the commit expires them
+    db.session.commit()
+    refused = []
     for comment_id in comment_ids:
-        try:
-            decide(comment_id, action, moderator, seen_status=seen_status, label=label)
-            done += 1
-        except AlreadyDecided as exc:
-            refused.append(str(exc))
-        except LookupError:
+        if comment_id not in found:
             refused.append(f"Comment #{comment_id} no longer exists.")
-    return done, refused
+        elif comment_id not in moved:  # read after the commit: the status the other moderator left
+            status = db.session.get_one(Comment, comment_id).status
+            refused.append(str(AlreadyDecided(comment_id, status, last_decider(comment_id))))
+    return len(decisions), refused

@@ -25,6 +25,7 @@ import sqlalchemy.orm as so
 from training.datasets import Post
 
 from . import submit
+from .decisions import latest_labelled_decisions
 from .extensions import db
 from .models import Comment, Decision, Status
 from .policy import Signals, Thresholds, route
@@ -111,11 +112,6 @@ def agrees(status: Status, approved: bool) -> bool:
 
 def is_model_rule(rule: str) -> bool:
     return rule.startswith("threshold.") or rule == TRUSTED_AUTHOR_RULE
-
-
-def latest_labelled_decisions() -> sa.Select[tuple[int]]:
-    """The id of each comment's latest decision that taught something: the moderator's last word on it."""
-    return sa.select(sa.func.max(Decision.id)).where(Decision.label.is_not(None)).group_by(Decision.comment_id)
 
 
 def override_cases(session: so.Session | None = None) -> list[Case]:

@@ -34,6 +34,7 @@ from training.datasets import Post
 from training.registry import RegistryError
 
 from . import regressions, submit
+from .decisions import latest_labelled_decisions
 from .extensions import db
 from .models import Article, Comment, Decision, Moderator, ShadowPeriod, ShadowScore, Status, utcnow
 from .policy import Signals, route
@@ -236,7 +237,7 @@ def report(period: ShadowPeriod) -> ShadowReport:
     """Compare the shadow with the active model over ``period``'s comments, newest first."""
     verdicts = (
         sa.select(Decision.comment_id, Decision.label)
-        .where(Decision.id.in_(regressions.latest_labelled_decisions()))
+        .where(Decision.id.in_(latest_labelled_decisions()))
         .subquery()
     )
     rows = db.session.execute(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 
 from .extensions import db
 from .models import Comment, CommentBand, CommentSignature, Decision, Moderator, Status
@@ -177,6 +178,49 @@ RECENT_DECIDED = 2000
 MIN_PRECEDENT = 0.25
 
 
+@dataclass(frozen=True)
+class _Decided:
+    """The signatures of the latest ``RECENT_DECIDED`` decided comments, one row each, and the stamp they match."""
+
+    stamp: tuple[int | None, int]
+    ids: np.ndarray
+    matrix: np.ndarray
+
+
+_DECIDED = "moderation.decided_signatures"
+
+
+def _decided_stamp() -> tuple[int | None, int]:
+    """Changes whenever the decided set can: a decision adds a row (the max id), an erasure detaches the
+    decisions of its comments (the count of attached ones). One aggregate over decisions, not 2,000 rows."""
+    latest, attached = db.session.execute(
+        sa.select(sa.func.max(Decision.id), sa.func.count(Decision.comment_id))).one()
+    return latest, attached
+
+
+def _decided() -> _Decided:
+    """The decided comments' matrix, rebuilt only when the stamp moved.
+
+    Kept per process on the app, so each worker rebuilds on its next queue view
+    after any worker's decision. The stamp is read first: a decision made while
+    the rows are read makes the kept matrix newer than its stamp, never older.
+    Two threads may both rebuild after a decision; the last one's matrix is kept.
+    """
+    stamp = _decided_stamp()
+    kept = current_app.extensions.get(_DECIDED)
+    if kept is not None and kept.stamp == stamp:
+        return kept
+    rows = db.session.execute(
+        sa.select(CommentSignature.comment_id, CommentSignature.signature)
+        .join(Comment, Comment.id == CommentSignature.comment_id)
+        .where(Comment.decided_at.is_not(None), Comment.status != Status.PENDING)
+        .order_by(Comment.decided_at.desc(), Comment.id.desc()).limit(RECENT_DECIDED)
+    ).all()
+    matrix = np.stack([_unpack(row.signature) for row in rows]) if rows else np.empty((0, PERMUTATIONS), np.uint32)
+    current_app.extensions[_DECIDED] = kept = _Decided(stamp, np.array([row.comment_id for row in rows]), matrix)
+    return kept
+
+
 def similar_decisions(comments: Sequence[Comment], limit: int = 3) -> dict[int, list[PastDecision]]:
     """Per comment, up to ``limit`` decided comments nearest to it, most similar first.
 
@@ -190,22 +234,15 @@ def similar_decisions(comments: Sequence[Comment], limit: int = 3) -> dict[int, 
     )} if wanted else {}
     if not own:
         return {}
-    decided = db.session.execute(
-        sa.select(CommentSignature.comment_id, CommentSignature.signature)
-        .join(Comment, Comment.id == CommentSignature.comment_id)
-        .where(Comment.decided_at.is_not(None), Comment.status != Status.PENDING)
-        .order_by(Comment.decided_at.desc(), Comment.id.desc()).limit(RECENT_DECIDED)
-    ).all()
-    if not decided:
+    decided = _decided()
+    if not len(decided.ids):
         return {}
-    decided_ids = np.array([row.comment_id for row in decided])
-    matrix = np.stack([_unpack(row.signature) for row in decided])
     nearest: dict[int, list[tuple[int, float]]] = {}
     for cid, sig in own.items():
-        scores = (matrix == sig).mean(axis=1)
-        scores[decided_ids == cid] = -1.0
+        scores = (decided.matrix == sig).mean(axis=1)
+        scores[decided.ids == cid] = -1.0
         order = np.argsort(-scores, kind="stable")[:limit]
-        nearest[cid] = [(int(decided_ids[i]), float(scores[i])) for i in order if scores[i] >= MIN_PRECEDENT]
+        nearest[cid] = [(int(decided.ids[i]), float(scores[i])) for i in order if scores[i] >= MIN_PRECEDENT]
     return _with_decisions(nearest)
 
 

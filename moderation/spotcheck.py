@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
+from .decisions import latest_labelled_decisions
 from .extensions import db
 from .models import Comment, Decision, SpotCheck, Status
 
@@ -61,11 +62,9 @@ def sample(comment: Comment) -> None:
 
 def _latest_labels() -> sa.Subquery:
     """The latest labelled decision of each sampled comment."""
-    latest = (sa.select(sa.func.max(Decision.id)).where(Decision.label.is_not(None))
-              .group_by(Decision.comment_id))
     return (sa.select(Decision.comment_id, Decision.label)
             .join(SpotCheck, SpotCheck.comment_id == Decision.comment_id)
-            .where(Decision.id.in_(latest)).subquery())
+            .where(Decision.id.in_(latest_labelled_decisions())).subquery())
 
 
 def unchecked() -> sa.ColumnElement[bool]:

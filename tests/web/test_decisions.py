@@ -8,9 +8,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from moderation.decisions import AlreadyDecided, decide, disagreement_by_week, training_examples
+from moderation import spotcheck
+from moderation.decisions import AlreadyDecided, decide, decide_all, disagreement_by_week, training_examples
 from moderation.extensions import db
-from moderation.models import Article, Comment, Decision, Moderator, Status
+from moderation.models import Article, Comment, Decision, Moderator, SpotCheck, Status
+from moderation.regressions import override_cases
 from tests.conftest import StubScorer, make_app, make_moderator
 from training.datasets import DatasetError, load
 
@@ -69,6 +71,77 @@ def test_concurrent_sessions_on_one_comment(tmp_path: Path) -> None:
         assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 1
 
 
+def test_a_group_decided_in_one_go_is_one_commit_with_an_audit_entry_each(
+        app: Flask, article: Article, moderator: Moderator) -> None:
+    group = [add_comment(article, f"copy {n}", Status.PENDING, {"spam": n / 10, "toxic": 0.25}).id for n in range(6)]
+    other = make_moderator("b@example.org")
+    decide(group[2], "approve", other, seen_status=Status.PENDING)
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    sa.event.listen(db.engine, "commit", count)
+    try:
+        done, refused = decide_all([*group, 999_999], "reject", moderator, seen_status=Status.PENDING)
+    finally:
+        sa.event.remove(db.engine, "commit", count)
+    assert done == 5 and len(commits) == 1
+    assert refused == [f"Comment #{group[2]} was already moved to published by b@example.org; nothing was changed.",
+                       "Comment #999999 no longer exists."]
+    decisions = db.session.scalars(sa.select(Decision).where(Decision.moderator_id == moderator.id)
+                                   .order_by(Decision.id)).all()
+    assert [d.comment_id for d in decisions] == [c for c in group if c != group[2]]
+    # each comment keeps its own label (the higher of its scores) and its scores in the audit entry
+    assert [d.label for d in decisions] == ["toxic", "toxic", "spam", "spam", "spam"]
+    assert [d.scores["spam"] for d in decisions] == [0.0, 0.1, 0.3, 0.4, 0.5]
+    assert db.session.get(Comment, group[2]).status == Status.PUBLISHED
+    assert {db.session.get(Comment, c).status for c in group if c != group[2]} == {Status.REJECTED}
+
+
+def test_a_group_decision_racing_a_single_one_never_overwrites_it(tmp_path: Path) -> None:
+    """Whichever lands first keeps the contested copy; the other is told, and no copy has two decisions."""
+    app = make_app(tmp_path)
+    app.extensions["moderation.scorer"] = StubScorer()
+    with app.app_context():
+        a = Article(slug="s", title="t", body="b")
+        db.session.add(a)
+        db.session.commit()
+        group = [add_comment(a, f"copy {n}", Status.PENDING).id for n in range(20)]
+        ids = [make_moderator(f"m{i}@example.org").id for i in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def worker(moderator_id: int) -> None:
+        with app.app_context():
+            moderator = db.session.get(Moderator, moderator_id)
+            barrier.wait()
+            try:
+                if moderator_id == ids[0]:
+                    outcomes["group"] = decide_all(group, "spam", moderator, seen_status=Status.PENDING)
+                else:
+                    outcomes["single"] = decide(group[7], "approve", moderator, seen_status=Status.PENDING).action
+            except AlreadyDecided:
+                outcomes["single"] = "told"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done, refused = outcomes["group"]
+    assert (outcomes["single"], done, len(refused)) in {("approve", 19, 1), ("told", 20, 0)}
+    with app.app_context():
+        per_comment = db.session.execute(sa.select(Decision.comment_id, sa.func.count())
+                                         .group_by(Decision.comment_id)).all()
+        assert sorted(per_comment) == [(c, 1) for c in group]
+        expected = Status.PUBLISHED if outcomes["single"] == "approve" else Status.SPAM
+        assert db.session.get(Comment, group[7]).status == expected
+        db.session.remove()
+
+
 def test_training_examples_use_the_latest_label(app: Flask, article: Article, moderator: Moderator) -> None:
     a = add_comment(article, "nice one", Status.PENDING)
     b = add_comment(article, "cheap pills", Status.PENDING)
@@ -81,6 +154,20 @@ def test_training_examples_use_the_latest_label(app: Flask, article: Article, mo
     assert examples == {"nice one": {"spam": False, "toxic": False}, "cheap pills": {"spam": True, "toxic": False},
                         "you clown": {"spam": False, "toxic": True}}
     assert {e.weight for e in training_examples(10.0)} == {10.0}
+
+
+def test_back_to_pending_keeps_the_last_label_for_every_reader(
+        app: Flask, article: Article, moderator: Moderator) -> None:
+    """Training, spot-check marks and regression cases share one "latest labelled decision"."""
+    c = add_comment(article, "cheap pills", Status.PUBLISHED)
+    c.route_rule = "threshold.spam"
+    db.session.add(SpotCheck(comment_id=c.id))
+    db.session.commit()
+    decide(c.id, "spam", moderator, seen_status=Status.PUBLISHED)
+    decide(c.id, "pending", moderator, seen_status=Status.SPAM)  # teaches nothing: the spam label stands
+    assert [(e.text, e.labels["spam"]) for e in training_examples(10.0)] == [("cheap pills", True)]
+    assert (spotcheck.estimate().checked, spotcheck.estimate().should_have_been_held) == (1, 1)
+    assert [(case.comment_id, case.approved) for case in override_cases()] == [(c.id, False)]
 
 
 def test_the_decisions_data_source(app: Flask, article: Article, moderator: Moderator, tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Flask
@@ -10,6 +12,7 @@ from flask.testing import FlaskClient
 from moderation.decisions import decide
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentSignature, Decision, Moderator, Status
+from moderation.queue import QueueQuery, fetch
 from tests.conftest import csrf_token, login, make_moderator, post_comment
 
 CITIES = ["Leeds", "York", "Bath", "Hull", "Derby", "Ely", "Wells", "Truro", "Ripon", "Lichfield"]
@@ -19,6 +22,9 @@ UNRELATED = [
     "buynow You are so right about this",
     "buynow You are so wrong about this",
 ]
+RANT = ("buynow The council has wasted our money again on a bridge nobody asked for, and the mayor "
+        "should resign before the next election instead of hiding behind consultants.")
+T = TypeVar("T")
 
 
 def wave_text(n: int) -> str:
@@ -116,3 +122,38 @@ def test_bad_group_fields_are_refused_without_harm(
     assert response.status_code == 200 and "cannot take the action" in response.get_data(as_text=True)
     db.session.expire_all()
     assert {c.status for c in wave} == {Status.PENDING}
+
+
+def statements_during(fn: Callable[[], T]) -> tuple[T, int]:
+    executed: list[str] = []
+
+    def count(*args: object) -> None:
+        executed.append(str(args[2]))
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        return fn(), len(executed)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_group_rows_show_their_first_copies_with_one_query_for_the_page(
+        app: Flask, article: Article, moderator: Moderator) -> None:
+    wave = post_wave(app, article, 8)
+    all_tab = QueueQuery(tab="all", sort="oldest")
+    _, one_group = statements_during(lambda: fetch(all_tab, {}))
+    for c in wave[2:5]:  # part of the wave moves to spam: the same group in two statuses, two rows
+        decide(c.id, "spam", moderator, seen_status=Status.PENDING)
+    reader = app.test_client()
+    for n in range(5):
+        post_comment(reader, article, comment=f"{RANT} Signed, resident number {n}.", email=f"r{n}@example.org")
+    db.session.expire_all()
+    page, three_groups = statements_during(lambda: fetch(all_tab, {}))
+    members = {c.id: (g, c.status) for c, g in db.session.execute(
+        sa.select(Comment, CommentSignature.group_id).join(CommentSignature, CommentSignature.comment_id == Comment.id))}
+    rant = db.session.scalar(sa.select(sa.func.min(Comment.id)).where(Comment.text.like("%wasted our money%")))
+    expected = {cid: [m for m in sorted(members) if members[m] == members[cid] and m != cid][:3]
+                for cid in (wave[0].id, wave[2].id, rant)}
+    assert {cid: [s.id for s in group.samples] for cid, group in page.groups.items()} == expected
+    assert {cid: group.others for cid, group in page.groups.items()} == {wave[0].id: 4, wave[2].id: 2, rant: 4}
+    assert three_groups == one_group  # the samples of every group row come from one query

@@ -10,11 +10,9 @@ from flask.testing import FlaskClient
 from moderation.decisions import decide
 from moderation.extensions import db
 from moderation.models import Article, Comment, Moderator, Status
+from moderation.similarity import similar_decisions
 from tests.conftest import login, post_comment
-from tests.web.test_near_duplicates import wave_text
-
-RANT = ("buynow The council has wasted our money again on a bridge nobody asked for, and the mayor "
-        "should resign before the next election instead of hiding behind consultants.")
+from tests.web.test_near_duplicates import RANT, statements_during, wave_text
 
 
 def comment(text: str) -> Comment:
@@ -50,3 +48,27 @@ def test_held_comment_shows_its_nearest_decided_comments(
     near_rant = precedents(html, comment(RANT.replace("bridge", "tunnel")).id)
     assert len(near_rant) == 1 and near_rant[0].startswith("rejected as toxic") and "wasted our money" in near_rant[0]
     assert precedents(html, comment("buynow Lovely weather for the regatta this weekend.").id) == []
+
+
+def test_precedents_are_kept_between_views_and_pick_up_a_new_decision(
+        app: Flask, client: FlaskClient, article: Article, moderator: Moderator) -> None:
+    reader = app.test_client()
+    post_comment(reader, article, comment=wave_text(0), email="w0@example.org")
+    decide(comment(wave_text(0)).id, "spam", moderator, seen_status=Status.PENDING)
+    post_comment(reader, article, comment=wave_text(7), email="late@example.org")
+    post_comment(reader, article, comment=RANT, email="rant@example.org")
+    held = [comment(wave_text(7)), comment(RANT)]
+    first, built = statements_during(lambda: similar_decisions(held))
+    again, kept = statements_during(lambda: similar_decisions(held))
+    assert first == again and [p.comment.text for p in again[held[0].id]] == [wave_text(0)]
+    assert not again.get(held[1].id)
+    assert kept == built - 1  # the decided comments' signatures were not read again
+
+    # A decision made elsewhere (another worker, here the test's own session) is seen on the next view.
+    post_comment(reader, article, comment=RANT.replace("bridge", "tunnel"), email="again@example.org")
+    decide(comment(RANT.replace("bridge", "tunnel")).id, "reject", moderator, seen_status=Status.PENDING,
+           label="toxic")
+    login(client, moderator.email)
+    html = client.get("/moderation/").get_data(as_text=True)
+    near_rant = precedents(html, held[1].id)
+    assert len(near_rant) == 1 and near_rant[0].startswith("rejected as toxic") and "tunnel" in near_rant[0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
@@ -43,6 +43,8 @@ class Scored:
     explanation: dict[str, list[tuple[str, float]]]
     #: The thresholds of the model that gave these scores, so routing never mixes two versions.
     thresholds: dict[str, Thresholds]
+    #: P(kind | toxic) per kind of toxicity (:mod:`training.kinds`); empty for a model without kinds.
+    kinds: dict[str, float] = field(default_factory=dict)
 
 
 def with_overrides(thresholds: Mapping[str, Thresholds],
@@ -115,13 +117,15 @@ class Scorer:
             try:
                 scores = model.score(comment)
                 explanation = model.explain(comment, k=EXPLAIN_TERMS)
+                kinds = model.kinds(comment)
             except Exception as exc:  # a model bug must hold the comment, not lose it
                 raise ScoringUnavailable(f"model {model.version} failed: {exc}") from exc
         except ScoringUnavailable as exc:
             self.last_failure = ScoringFailure(utcnow(), str(exc))
             raise
         self.last_failure = None
-        return Scored(model.version, {k: float(v) for k, v in scores.items()}, explanation, dict(model.thresholds))
+        return Scored(model.version, {k: float(v) for k, v in scores.items()}, explanation, dict(model.thresholds),
+                      kinds)
 
     def score_batch(self, texts: Sequence[str]) -> tuple[str, list[dict[str, float]]]:
         """Scores without explanations, many texts per model call: for imports, where speed matters more."""

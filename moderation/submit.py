@@ -22,6 +22,7 @@ from training.datasets import Post
 
 from . import shadow, similarity, spotcheck
 from .extensions import db
+from .kinds import stored_explanation
 from .models import Article, Ban, Comment, ShadowPeriod, Status, utcnow
 from .policy import Route, Settings, Signals, route
 from .scoring import Scored, ScoringUnavailable, get_scorer, with_overrides
@@ -243,7 +244,7 @@ def store(
         route_rule=decision.rule,
         route_reason=decision.reason[:300],
         scores=scored.scores if scored else None,
-        explanation={k: [list(t) for t in v] for k, v in scored.explanation.items()} if scored else None,
+        explanation=stored_explanation(scored) if scored else None,
         model_version=scored.version if scored else None,
     )
     with writes_in_turn():

@@ -31,7 +31,7 @@ class StubScorer:
     """Deterministic scores from marker words, so web tests can steer routing.
 
     ``spamword`` → spam 0.99 (spam folder), ``buynow`` → spam 0.6 (held),
-    ``idiot`` → toxic 0.7 (held), ``explode`` → the model fails; anything else scores 0.05.
+    ``idiot`` → toxic 0.7 (held) and likely an insult, ``explode`` → the model fails; anything else scores 0.05.
     """
 
     version = "stub-1"
@@ -53,7 +53,8 @@ class StubScorer:
         spam = 0.99 if "spamword" in lowered else 0.6 if "buynow" in lowered else 0.05
         toxic = 0.7 if "idiot" in lowered else 0.05
         explanation = {"spam": [["spamword", 2.0]] if spam > 0.5 else [], "toxic": [["idiot", 1.5]] if toxic > 0.5 else []}
-        return Scored(self.version, {"spam": spam, "toxic": toxic}, explanation, self.THRESHOLDS)
+        kinds = {"insult": 0.9, "threat": 0.1} if toxic > 0.5 else {"insult": 0.2, "threat": 0.1}
+        return Scored(self.version, {"spam": spam, "toxic": toxic}, explanation, self.THRESHOLDS, kinds)
 
     def score_batch(self, texts: list[str]) -> tuple[str, list[dict[str, float]]]:
         return self.version, [self.score(text).scores for text in texts]

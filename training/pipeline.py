@@ -20,7 +20,8 @@ The pipeline is ``clean → features → classify``:
   readable because they hash the comment's *own* n-grams to find their weights.
 - ``classify`` fits one calibrated logistic regression per label, each on the
   rows where that label is known (a YouTube ham comment says nothing about
-  toxicity).
+  toxicity), and beside them the kinds of toxicity (:mod:`.kinds`), which
+  never change the labels' own fit.
 
 :class:`CompiledModel` scores one comment with the same fitted objects without
 scikit-learn's per-call input validation, which on its own would cost more than
@@ -46,6 +47,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from .datasets import LABELS, Example, Post
+from .kinds import PARENT, KindClassifier, fit_kinds, kind_matrix
 from .lexicon import abuse_counts
 
 #: Hash buckets per n-gram kind: 2**18 keeps a label's weights at 1 MB each
@@ -250,6 +252,9 @@ class PerLabelClassifier(BaseEstimator):
     by ``field_labels``: a keyword-stuffed name is evidence of spam, but a name
     says nothing about abuse, and the few toxic rows with fields would teach
     "Kev is toxic".
+
+    ``kinds_`` is the :class:`~.kinds.KindClassifier` fitted from ``kind_targets``,
+    after the labels and on the features as ``PARENT`` sees them, or None.
     """
 
     def __init__(self, labels: Sequence[str] = LABELS, C: float = DEFAULT_C,
@@ -274,7 +279,9 @@ class PerLabelClassifier(BaseEstimator):
         keep[-self.field_columns:] = 0
         return sp.csr_matrix(X @ sp.diags(keep))
 
-    def fit(self, X: sp.spmatrix, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> PerLabelClassifier:
+    def fit(self, X: sp.spmatrix, Y: np.ndarray, sample_weight: np.ndarray | None = None,
+            kind_targets: np.ndarray | None = None) -> PerLabelClassifier:
+        """Fit each label, then the kinds from ``kind_targets`` (:func:`~.kinds.kind_matrix`) if given."""
         Y = np.asarray(Y, dtype=float)
         if Y.ndim != 2 or Y.shape[1] != len(self.labels):
             raise ValueError(f"Y must have shape (n, {len(self.labels)}), got {Y.shape}")
@@ -297,6 +304,7 @@ class PerLabelClassifier(BaseEstimator):
             # Mean weight 1, so that C regularises the same whatever the weights' scale.
             estimator.fit(self.sees(label, X[known]), y, sample_weight=w / w.mean())
             self.estimators_.append(estimator)
+        self.kinds_ = None if kind_targets is None else fit_kinds(self.sees(PARENT, X), kind_targets, weight)
         return self
 
     def predict_proba(self, X: sp.spmatrix) -> np.ndarray:
@@ -353,15 +361,29 @@ def sample_weights(examples: Sequence[Example]) -> np.ndarray:
 
 
 def fit_pipeline(examples: Sequence[Example], labels: Sequence[str] = LABELS, *, seed: int = 0) -> Pipeline:
-    """A fitted model: moderator decisions count through their ``weight``."""
+    """A fitted model with its kinds of toxicity: moderator decisions count through their ``weight``."""
     pipeline = build_pipeline(labels, seed=seed)
     pipeline.fit([e.post for e in examples], label_matrix(examples, labels),
-                 classify__sample_weight=sample_weights(examples))
+                 classify__sample_weight=sample_weights(examples), classify__kind_targets=kind_matrix(examples))
     return pipeline
 
 
 def model_labels(model: Pipeline) -> tuple[str, ...]:
     return tuple(model.named_steps["classify"].labels)
+
+
+def model_kinds(model: Pipeline) -> KindClassifier | None:
+    """The model's kinds of toxicity; None for a model without them, as every file written before them."""
+    return getattr(model.named_steps["classify"], "kinds_", None)
+
+
+def kind_proba(model: Pipeline, comments: Sequence[Comment]) -> np.ndarray:
+    """P(kind | toxic) of many comments, shape (n, kinds): for measuring; :meth:`CompiledModel.kinds` serves one."""
+    classify, kinds = model.named_steps["classify"], model_kinds(model)
+    if kinds is None:
+        return np.empty((len(comments), 0))
+    features = model.named_steps["features"].transform(model.named_steps["clean"].transform(comments))
+    return kinds.predict_proba(classify.sees(PARENT, features))
 
 
 class CompiledModel:
@@ -388,6 +410,11 @@ class CompiledModel:
         self._commenter_hasher = union.named_transformers["commenter"].hasher()
         weights, self._intercept, self._slope, self._offset = model.named_steps["classify"].linear_parts()
         self._weights = np.ascontiguousarray(weights)
+        kinds = model_kinds(model)
+        self.kind_names: tuple[str, ...] = kinds.kinds_ if kinds is not None else ()
+        kind_weights, self._kind_intercept = kinds.linear_parts() if kinds is not None else (np.zeros((0, 0)),
+                                                                                              np.zeros(0))
+        self._kind_weights = np.ascontiguousarray(kind_weights)
         self._word_grams = self._word_hash.build_analyzer()
         self._char_grams = self._char_hash.build_analyzer()
         self._char_preprocess = self._char_hash.build_preprocessor()
@@ -399,6 +426,13 @@ class CompiledModel:
     def score(self, comment: Comment) -> dict[str, float]:
         """P(label) for one comment, equal to the pipeline's ``predict_proba``."""
         return dict(zip(self.labels, self._proba(self._row(comment)).tolist(), strict=True))
+
+    def kinds(self, comment: Comment) -> dict[str, float]:
+        """P(kind | toxic) for one comment; empty for a model without kinds (:func:`model_kinds`)."""
+        if not self.kind_names:
+            return {}
+        p = expit(self._linear(self._row(comment), self._kind_weights) + self._kind_intercept)
+        return dict(zip(self.kind_names, p.tolist(), strict=True))
 
     def score_batch(self, comments: Sequence[Comment]) -> list[dict[str, float]]:
         proba = self.model.predict_proba(list(comments)) if len(comments) else np.empty((0, len(self.labels)))
@@ -471,12 +505,14 @@ class CompiledModel:
         return row
 
     def _proba(self, row: _Row) -> np.ndarray:
-        z = (row.word_values @ self._weights[row.word_idx]
-             + row.char_values @ self._weights[row.char_idx + self._char_offset]
-             + row.shape @ self._weights[self._shape_offset:self._commenter_offset]
-             + row.commenter_values @ self._weights[row.commenter_idx + self._commenter_offset]
-             + self._intercept)
-        return expit(self._slope * z + self._offset)
+        return expit(self._slope * (self._linear(row, self._weights) + self._intercept) + self._offset)
+
+    def _linear(self, row: _Row, weights: np.ndarray) -> np.ndarray:
+        """``x·weights`` for the row's features, one value per column of ``weights`` (n_features, k)."""
+        return (row.word_values @ weights[row.word_idx]
+                + row.char_values @ weights[row.char_idx + self._char_offset]
+                + row.shape @ weights[self._shape_offset:self._commenter_offset]
+                + row.commenter_values @ weights[row.commenter_idx + self._commenter_offset])
 
 
 class _Row:

@@ -55,6 +55,7 @@ ALLOWED_TYPES = frozenset({
     "training.pipeline.PostText",
     "training.pipeline.CommenterFields",
     "training.pipeline.PerLabelClassifier",
+    "training.kinds.KindClassifier",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.model_selection._split.StratifiedKFold",
@@ -98,6 +99,9 @@ class LoadedModel:
 
     def explain(self, comment: Comment, k: int = 5) -> dict[str, list[tuple[str, float]]]:
         return self._compiled.explain(comment, k)
+
+    def kinds(self, comment: Comment) -> dict[str, float]:
+        return self._compiled.kinds(comment)
 
 
 class Registry:
@@ -197,6 +201,7 @@ class Registry:
             model = LoadedModel(version, pipeline, card)
             # A model fitted by older code can load yet not fit today's features: find out here, not per comment.
             model.explain(PROBE_TEXT)
+            model.kinds(PROBE_TEXT)
             return model
         except ModelLoadError:
             raise

@@ -19,6 +19,7 @@ from ..decisions import (
 from ..extensions import db
 from ..forms import ActionForm
 from ..highlights import highlight_terms
+from ..kinds import likely_kinds
 from ..models import Article, Comment, Status, as_id
 from ..queue import TABS, QueueQuery, counts, fetch, group_members
 from ..scoring import ScoringUnavailable, get_scorer
@@ -47,6 +48,7 @@ def index() -> str:
     limits = thresholds()
     page = fetch(query, limits)
     terms = {c.id: highlight_terms(c, limits) for c in page.comments}
+    kinds = {c.id: likely_kinds(c, limits) for c in page.comments}
     precedents = similar_decisions([c for c in page.comments if c.status == Status.PENDING])
     emails = {c.email for c in page.comments}
     suggest_ban = {e for e in emails if spam_rejections(e) >= current_app.config["BAN_SUGGESTION_AFTER"]}
@@ -55,7 +57,7 @@ def index() -> str:
     return render_template(
         "queue/index.html", query=query, page=page, counts=counts(), tabs=TABS, form=ActionForm(),
         parents=parents, articles=articles, suggest_ban=suggest_ban, reject_labels=REJECT_LABELS, terms=terms,
-        default_label=default_reject_label, precedents=precedents,
+        default_label=default_reject_label, precedents=precedents, kinds=kinds,
     )
 
 

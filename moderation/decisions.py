@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -270,11 +271,18 @@ def disagreement_by_week(limit: int = 12) -> list[WeekDisagreement]:
     return [WeekDisagreement(w, *c) for w, c in sorted(weeks.items(), reverse=True)[:limit]]
 
 
-def spam_rejections(email: str) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Decision.id)).join(Comment, Comment.id == Decision.comment_id)
-        .where(Comment.email == email, Decision.label == "spam")
-    ) or 0
+def repeat_spammers(emails: Collection[str], at_least: int) -> set[str]:
+    """Those of ``emails`` whose comments moderators have rejected as spam ``at_least`` times: a ban to suggest.
+
+    One grouped query for a whole queue page, not one per row.
+    """
+    if not emails:
+        return set()
+    return set(db.session.scalars(
+        sa.select(Comment.email).join(Decision, Decision.comment_id == Comment.id)
+        .where(Comment.email.in_(emails), Decision.label == "spam")
+        .group_by(Comment.email).having(sa.func.count(Decision.id) >= at_least)
+    ))
 
 
 def ban(kind: str, value: str, moderator: Moderator, reason: str = "") -> Ban:

@@ -14,7 +14,7 @@ from ..decisions import (
     decide,
     decide_all,
     default_reject_label,
-    spam_rejections,
+    repeat_spammers,
 )
 from ..extensions import db
 from ..forms import ActionForm
@@ -50,9 +50,10 @@ def index() -> str:
     terms = {c.id: highlight_terms(c, limits) for c in page.comments}
     kinds = {c.id: likely_kinds(c, limits) for c in page.comments}
     precedents = similar_decisions([c for c in page.comments if c.status == Status.PENDING])
-    emails = {c.email for c in page.comments}
-    suggest_ban = {e for e in emails if spam_rejections(e) >= current_app.config["BAN_SUGGESTION_AFTER"]}
-    parents = {c.parent_id: db.session.get(Comment, c.parent_id) for c in page.comments if c.parent_id}
+    suggest_ban = repeat_spammers({c.email for c in page.comments}, current_app.config["BAN_SUGGESTION_AFTER"])
+    parent_ids = {c.parent_id for c in page.comments if c.parent_id}
+    parents = {p.id: p for p in db.session.scalars(sa.select(Comment).where(Comment.id.in_(parent_ids)))} \
+        if parent_ids else {}
     articles = db.session.scalars(sa.select(Article).order_by(Article.title)).all()
     return render_template(
         "queue/index.html", query=query, page=page, counts=counts(), tabs=TABS, form=ActionForm(),

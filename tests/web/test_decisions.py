@@ -7,13 +7,21 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from moderation import spotcheck
-from moderation.decisions import AlreadyDecided, decide, decide_all, disagreement_by_week, training_examples
+from moderation.decisions import (
+    AlreadyDecided,
+    decide,
+    decide_all,
+    disagreement_by_week,
+    repeat_spammers,
+    training_examples,
+)
 from moderation.extensions import db
 from moderation.models import Article, Comment, Decision, Moderator, SpotCheck, Status
 from moderation.regressions import override_cases
-from tests.conftest import StubScorer, make_app, make_moderator
+from tests.conftest import StubScorer, login, make_app, make_moderator
 from training.datasets import DatasetError, load
 
 
@@ -196,3 +204,29 @@ def test_disagreement_by_week(app: Flask, article: Article, moderator: Moderator
     decide(held.id, "approve", moderator, seen_status=Status.PENDING)
     [week] = disagreement_by_week()
     assert (week.decisions, week.published_then_removed, week.held_then_approved) == (2, 1, 1)
+
+
+def test_a_ban_is_suggested_for_authors_with_repeated_spam_rejections(app: Flask, client: FlaskClient, article: Article,
+                                                                       moderator: Moderator) -> None:
+    """Three rejections as spam (BAN_SUGGESTION_AFTER) suggest a ban; two, or rejections as toxic, do not."""
+    def held_from(email: str, n: int, label: str) -> Comment:
+        for i in range(n):
+            c = add_comment(article, f"{email} {label} {i}", Status.PENDING)
+            c.email = email
+            db.session.commit()
+            decide(c.id, "reject", moderator, seen_status=Status.PENDING, label=label)
+        pending = add_comment(article, f"{email} waiting", Status.PENDING)
+        pending.email = email
+        db.session.commit()
+        return pending
+
+    spammer = held_from("spam3@example.org", 3, "spam")
+    held_from("spam2@example.org", 2, "spam")
+    held_from("rude3@example.org", 3, "toxic")
+    assert repeat_spammers({"spam3@example.org", "spam2@example.org", "rude3@example.org"}, 3) == {"spam3@example.org"}
+    assert repeat_spammers(set(), 3) == set()
+
+    login(client, moderator.email)
+    html = client.get("/moderation/").get_data(as_text=True)
+    assert html.count("Repeated spam from this author") == 1
+    assert f"/moderation/comments/{spammer.id}/ban" in html

@@ -152,3 +152,14 @@ def test_repeat_spammer_can_be_banned(app: Flask, client: FlaskClient, article: 
     post_comment(reader, article, comment="A perfectly nice comment.", email="pest@example.org")
     newest = db.session.scalars(sa.select(Comment).order_by(Comment.id.desc())).first()
     assert (newest.status, newest.route_rule) == (Status.SPAM, "rule.banned")
+
+
+def test_a_held_reply_shows_the_comment_it_answers(app: Flask, client: FlaskClient, article: Article,
+                                                    moderator: Moderator) -> None:
+    items = seed(app.test_client(), article)
+    post_comment(app.test_client(), article, comment="You idiot, read it again.", email="reply@example.org",
+                 comment_parent=str(items["clean"].id))
+    login(client, moderator.email)
+    html = client.get("/moderation/").get_data(as_text=True)
+    assert html.count('<blockquote class="parent">') == 1
+    assert "In reply to <b>" in html and "Fair and balanced report." in html

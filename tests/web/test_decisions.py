@@ -34,6 +34,20 @@ def add_comment(article: Article, text: str, status: Status, scores: dict[str, f
     return c
 
 
+def racing_app(tmp_path: Path) -> Flask:
+    """An app on a database of its own with one article, for tests whose threads open their own sessions."""
+    app = make_app(tmp_path)
+    app.extensions["moderation.scorer"] = StubScorer()
+    with app.app_context():
+        db.session.add(Article(slug="s", title="t", body="b"))
+        db.session.commit()
+    return app
+
+
+def only_article() -> Article:
+    return db.session.scalars(sa.select(Article)).one()
+
+
 def test_same_seen_status_only_one_wins(app: Flask, article: Article, moderator: Moderator) -> None:
     c = add_comment(article, "x", Status.PENDING)
     other = make_moderator("b@example.org")
@@ -46,13 +60,9 @@ def test_same_seen_status_only_one_wins(app: Flask, article: Article, moderator:
 
 def test_concurrent_sessions_on_one_comment(tmp_path: Path) -> None:
     """Two threads, two database sessions, one comment: exactly one decision lands."""
-    app = make_app(tmp_path)
-    app.extensions["moderation.scorer"] = StubScorer()
+    app = racing_app(tmp_path)
     with app.app_context():
-        a = Article(slug="s", title="t", body="b")
-        db.session.add(a)
-        db.session.commit()
-        comment_id = add_comment(a, "contested", Status.PENDING).id
+        comment_id = add_comment(only_article(), "contested", Status.PENDING).id
         ids = [make_moderator(f"m{i}@example.org").id for i in range(2)]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -109,12 +119,9 @@ def test_a_group_decided_in_one_go_is_one_commit_with_an_audit_entry_each(
 
 def test_a_group_decision_racing_a_single_one_never_overwrites_it(tmp_path: Path) -> None:
     """Whichever lands first keeps the contested copy; the other is told, and no copy has two decisions."""
-    app = make_app(tmp_path)
-    app.extensions["moderation.scorer"] = StubScorer()
+    app = racing_app(tmp_path)
     with app.app_context():
-        a = Article(slug="s", title="t", body="b")
-        db.session.add(a)
-        db.session.commit()
+        a = only_article()
         group = [add_comment(a, f"copy {n}", Status.PENDING).id for n in range(20)]
         ids = [make_moderator(f"m{i}@example.org").id for i in range(2)]
     barrier = threading.Barrier(2)

@@ -180,7 +180,7 @@ SCHEMAS.update({
     "QueueComment": {
         "type": "object",
         "required": ["id", "article", "author", "email", "text", "created_at", "status", "routed_status",
-                     "route_rule", "route_reason", "scores", "model_version", "terms"],
+                     "route_rule", "route_reason", "scores", "model_version", "terms", "kinds"],
         "properties": {
             "id": {"type": "integer"},
             "article": {"type": "object", "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
@@ -195,6 +195,9 @@ SCHEMAS.update({
             "scores": {"type": "object", "nullable": True, "additionalProperties": {"type": "number"}},
             "model_version": {"type": "string", "nullable": True},
             "terms": {"type": "array", "items": {"type": "string"}, "description": "Words behind the scores."},
+            "kinds": {"type": "array", "items": {"type": "string"},
+                      "description": "Kinds of toxicity the model names for a comment flagged as toxic "
+                                     "(\"insult\"), as the queue page shows them; empty otherwise."},
         },
     },
     "Queue": {

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from ..decisions import ACTIONS, REJECT_LABELS, AlreadyDecided, decide
 from ..extensions import csrf, db
 from ..highlights import highlight_terms
+from ..kinds import likely_kinds
 from ..models import Comment, Decision, Status
 from ..queue import QueueQuery, counts, fetch
 from ..tokens import moderator_for
@@ -57,6 +58,7 @@ def _comment(comment: Comment, limits: dict) -> dict[str, Any]:
         "routed_status": comment.routed_status.value, "route_rule": comment.route_rule,
         "route_reason": comment.route_reason, "scores": comment.scores, "model_version": comment.model_version,
         "terms": highlight_terms(comment, limits),
+        "kinds": likely_kinds(comment, limits),
     }
 
 

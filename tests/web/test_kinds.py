@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from moderation.extensions import db
 from moderation.kinds import KINDS_KEY
 from moderation.models import Article, Comment, Moderator, Status
+from moderation.tokens import create_token
 from tests.conftest import login, post_comment
 
 
@@ -29,3 +30,12 @@ def test_a_toxic_held_comment_shows_its_kind(
 
     login(client, moderator.email)
     assert kinds_shown(client.get("/moderation/?tab=pending").get_data(as_text=True)) == ["insult"]
+
+
+def test_the_moderation_api_names_the_same_kinds(client: FlaskClient, article: Article, moderator: Moderator) -> None:
+    post_comment(client, article, comment="You idiot, read the bill first", email="angry@example.org")
+    post_comment(client, article, comment="buynow cheap watches", email="shop@example.org")
+    token = create_token(moderator, "cms")[1]
+    queue = client.get("/api/moderation/queue", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert {c["text"]: c["kinds"] for c in queue["comments"]} == {
+        "You idiot, read the bill first": ["insult"], "buynow cheap watches": []}

@@ -84,9 +84,9 @@ def band_keys(sig: np.ndarray) -> list[int]:
     return sorted(keys)
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Estimated Jaccard similarity of the two comments' shingle sets."""
-    return float(np.mean(a == b))
+def similarity(sig: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard similarity of a comment's shingle set to another's, or to each row of a matrix of them."""
+    return np.mean(others == sig, axis=-1)
 
 
 def _unpack(raw: bytes) -> np.ndarray:
@@ -125,7 +125,7 @@ def near(text: str) -> Near | None:
     ).all()
     groups: frozenset[int] = frozenset()
     if rows:
-        scores = (np.stack([_unpack(raw) for _, raw in rows]) == sig).mean(axis=1)
+        scores = similarity(sig, np.stack([_unpack(raw) for _, raw in rows]))
         groups = frozenset(group for (group, _), score in zip(rows, scores, strict=True) if score >= needed)
     return Near(sig, keys, groups)
 
@@ -239,7 +239,7 @@ def similar_decisions(comments: Sequence[Comment], limit: int = 3) -> dict[int, 
         return {}
     nearest: dict[int, list[tuple[int, float]]] = {}
     for cid, sig in own.items():
-        scores = (decided.matrix == sig).mean(axis=1)
+        scores = similarity(sig, decided.matrix)
         scores[decided.ids == cid] = -1.0
         order = np.argsort(-scores, kind="stable")[:limit]
         nearest[cid] = [(int(decided.ids[i]), float(scores[i])) for i in order if scores[i] >= MIN_PRECEDENT]

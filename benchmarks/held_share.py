@@ -11,6 +11,10 @@ before its word lists and link rules.
   Comments' toxic ones plus the corpus's (caught share);
 - discussion comments from another site: Wikipedia talk, clean and toxic.
 
+Where the rows name their kind of toxicity (Civil's spans, the corpus's ``kind``),
+the caught share is also printed per kind: a threat let through costs more than
+an insult.
+
 Target: on news comments, ≤ 10% of clean comments held with ≥ 80% of toxic ones caught.
 """
 from __future__ import annotations
@@ -23,6 +27,7 @@ from common import ROOT, shipped_model, target
 
 from training.datasets import Example, load
 from training.default_model import SEED, specs
+from training.kinds import KINDS, PARENT
 from training.train import VALIDATION_FRACTION, split
 
 
@@ -40,6 +45,9 @@ def report(name: str, examples: Sequence[Example], scores: list[dict[str, float]
     if goals:
         line += f"  held {target(held_clean, goals[0], higher=False)}, caught {target(caught, goals[1])}"
     print(line)
+    for kind in KINDS:
+        if (rows := np.array([bool(e.labels.get(f"{PARENT}.{kind}")) for e in examples])).any():
+            print(f"    {kind.replace('_', ' '):<32} toxic caught {flagged[rows].mean():6.1%} of {rows.sum():>5,}")
 
 
 def main() -> None:

@@ -126,3 +126,23 @@ def test_fifty_decisions_retrain_promote_and_the_app_scores_differently(
     assert after.scores["spam"] > before.scores["spam"] + 0.2
     post_comment(app.test_client(), article, comment=probe, email="new@example.org")
     assert comment_by_text(probe).model_version == job.candidate_version
+
+
+#: Written threats with no abusive word, and clean replies that share their words (none is in the corpus).
+THREATS = ("I will find you and hurt you, watch your back",
+           "I know where you live and I know when you leave for work.")
+THREAT_LOOKALIKES = ("Give me a minute and I will find you the link to the council report.",
+                     "Watch your back at that junction, the cyclists come out of nowhere.",
+                     "I know where you are coming from, but the figures say otherwise.")
+
+
+def test_default_model_holds_written_threats_and_publishes_their_clean_lookalikes(
+        registry: Registry, app: Flask, article: Article) -> None:
+    reader = app.test_client()
+    for i, text in enumerate(THREATS + THREAT_LOOKALIKES):
+        assert post_comment(reader, article, comment=text, email=f"reader{i}@example.org").status_code == 302
+    for text in THREATS:
+        held = comment_by_text(text)
+        assert held.status == Status.PENDING and held.route_rule.startswith("threshold.toxic."), held.scores
+    for text in THREAT_LOOKALIKES:
+        assert comment_by_text(text).status == Status.PUBLISHED, text

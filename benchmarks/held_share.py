@@ -11,9 +11,9 @@ before its word lists and link rules.
   Comments' toxic ones plus the corpus's (caught share);
 - discussion comments from another site: Wikipedia talk, clean and toxic.
 
-Where the rows name their kind of toxicity (Civil's spans, the corpus's ``kind``),
-the caught share is also printed per kind: a threat let through costs more than
-an insult.
+Where the rows name their kind of toxicity (Civil's spans: the corpus's ``kind``
+column is not read as kinds, see benchmarks/README.md), the caught share is also
+printed per kind: a threat let through costs more than an insult.
 
 Target: on news comments, ≤ 10% of clean comments held with ≥ 80% of toxic ones caught.
 """

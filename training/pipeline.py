@@ -14,7 +14,9 @@ The pipeline is ``clean → features → classify``:
 - ``features`` joins hashed word 1–2-grams and character 2–5-grams, TF-IDF
   weighted, with a few signals about the comment's shape (links, capitals,
   repeated characters, phone numbers, abusive words from :mod:`.lexicon`...),
-  and hashed tokens of the commenter's fields (:func:`commenter_tokens`).
+  the mean of its word-piece vectors (:mod:`.meaning`: what it says, for words
+  no training source used), and hashed tokens of the commenter's fields
+  (:func:`commenter_tokens`).
   Hashing keeps the model a fixed few megabytes however much data it sees,
   and fitting fast; explanations stay
   readable because they hash the comment's *own* n-grams to find their weights.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -49,6 +52,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from .datasets import LABELS, Example, Post
 from .kinds import PARENT, KindClassifier, fit_kinds, kind_matrix
 from .lexicon import abuse_counts
+from .meaning import MeaningVectors
 
 #: Hash buckets per n-gram kind: 2**18 keeps a label's weights at 1 MB each
 #: (float32) and measured no worse than 2**20 on cross-source AUC.
@@ -342,6 +346,7 @@ def build_pipeline(labels: Sequence[str] = LABELS, *, seed: int = 0) -> Pipeline
             ("words", _hashed(WORD_BUCKETS, ngram_range=(1, 2))),
             ("chars", _hashed(CHAR_BUCKETS, analyzer="char_wb", ngram_range=(2, 5))),
             ("shape", CommentShape()),
+            ("meaning", MeaningVectors()),
             ("commenter", CommenterFields()),
         ])),
         ("classify", PerLabelClassifier(tuple(labels), seed=seed, field_columns=CommenterFields().buckets)),
@@ -406,7 +411,10 @@ class CompiledModel:
         self._char_idf = chars.named_steps["tfidf"].idf_
         self._char_offset = self._word_hash.n_features
         self._shape_offset = self._char_offset + self._char_hash.n_features
-        self._commenter_offset = self._shape_offset + len(SHAPE_FEATURES)
+        # Models written before the meaning block have none: its width is then 0.
+        self._meaning: MeaningVectors | None = union.named_transformers.get("meaning")
+        self._meaning_offset = self._shape_offset + len(SHAPE_FEATURES)
+        self._commenter_offset = self._meaning_offset + (self._meaning.dim if self._meaning is not None else 0)
         self._commenter_hasher = union.named_transformers["commenter"].hasher()
         weights, self._intercept, self._slope, self._offset = model.named_steps["classify"].linear_parts()
         self._weights = np.ascontiguousarray(weights)
@@ -441,11 +449,11 @@ class CompiledModel:
     def explain(self, comment: Comment, k: int = 5) -> dict[str, list[tuple[str, float]]]:
         """Per label, up to ``k`` terms that raised its calibrated log-odds most, with how much.
 
-        A word collects its own weight and the weight of the character n-grams
-        inside it; a shape signal is named ("links", "capital letters") when the
-        comment has more of it than a typical one, and so is a commenter field
-        ("website .xyz"). Only terms that pushed the score *up* are listed:
-        they are the reasons.
+        A word collects its own weight, the weight of the character n-grams
+        inside it and that of its word pieces' vectors (:mod:`.meaning`); a
+        shape signal is named ("links", "capital letters") when the comment has
+        more of it than a typical one, and so is a commenter field ("website .xyz").
+        Only terms that pushed the score *up* are listed: they are the reasons.
         """
         row = self._row(comment)
         terms: dict[str, np.ndarray] = {}
@@ -471,9 +479,16 @@ class CompiledModel:
             for word, c in zip(uniq, by_word, strict=True):
                 _add(terms, _display_word(word), c)
 
+        if row.meaning_ids:
+            # Each piece adds its vector over the mean's divisor; it counts for the word it sits in.
+            per_piece = self._meaning.vectors()[row.meaning_ids] @ self._weights[self._meaning_offset:
+                                                                                 self._commenter_offset]
+            for word, c in zip(_words_at(row.text, row.meaning_spans), per_piece / row.meaning_norm, strict=True):
+                _add(terms, _display_word(word.lower()), c)
+
         # A shape signal is a reason only where the comment has more of it than usual:
         # "no capital letters" is not something a moderator can see in the text.
-        shape_weights = self._weights[self._shape_offset:self._commenter_offset]
+        shape_weights = self._weights[self._shape_offset:self._meaning_offset]
         for name, value, weights in zip(SHAPE_FEATURES, row.shape, shape_weights, strict=True):
             if value > 0:
                 _add(terms, name, value * weights)
@@ -511,7 +526,8 @@ class CompiledModel:
         """``x·weights`` for the row's features, one value per column of ``weights`` (n_features, k)."""
         return (row.word_values @ weights[row.word_idx]
                 + row.char_values @ weights[row.char_idx + self._char_offset]
-                + row.shape @ weights[self._shape_offset:self._commenter_offset]
+                + row.shape @ weights[self._shape_offset:self._meaning_offset]
+                + row.meaning @ weights[self._meaning_offset:self._commenter_offset]
                 + row.commenter_values @ weights[row.commenter_idx + self._commenter_offset])
 
 
@@ -529,6 +545,13 @@ class _Row:
         self.word_idx, _, self.word_values = _tfidf(compiled._word_hash, compiled._word_idf, self.text)
         self.char_idx, self.char_counts, self.char_values = _tfidf(compiled._char_hash, compiled._char_idf, self.text)
         self.shape = np.array(comment_shape(self.text), dtype=np.float32) - compiled._shape_mean
+        meaning = compiled._meaning
+        if meaning is None:
+            self.meaning_ids, self.meaning_spans, self.meaning_norm = [], [], 1.0
+            self.meaning = np.empty(0, dtype=np.float32)
+        else:
+            self.meaning_ids, self.meaning_spans = meaning.pieces(self.text)
+            self.meaning, self.meaning_norm = meaning.embed_pieces(self.meaning_ids)
 
 
 def _tfidf(hasher: HashingVectorizer, idf: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -547,6 +570,15 @@ def _hasher_like(vectorizer: HashingVectorizer) -> FeatureHasher:
 
 def _bucket_of(hasher: FeatureHasher, grams: list[str]) -> np.ndarray:
     return hasher.transform([[g] for g in grams]).indices
+
+
+def _words_at(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """The whitespace-separated word of ``text`` each span starts in: the words the other reasons name."""
+    starts, words = [], []
+    for match in _TOKEN.finditer(text):
+        starts.append(match.start())
+        words.append(match.group())
+    return [words[bisect_right(starts, start) - 1] for start, _ in spans]
 
 
 def _add(terms: dict[str, np.ndarray], name: str, contribution: np.ndarray) -> None:

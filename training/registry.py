@@ -54,6 +54,7 @@ ALLOWED_TYPES = frozenset({
     "training.pipeline.CommentShape",
     "training.pipeline.PostText",
     "training.pipeline.CommenterFields",
+    "training.meaning.MeaningVectors",
     "training.pipeline.PerLabelClassifier",
     "training.kinds.KindClassifier",
     "sklearn.calibration._CalibratedClassifier",

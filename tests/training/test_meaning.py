@@ -1,0 +1,60 @@
+"""The word-piece vectors: words used alike lie close, a comment's vector is their mean, old models still score."""
+from __future__ import annotations
+
+import numpy as np
+import skops.io
+
+from training.datasets import Dataset
+from training.meaning import MeaningVectors
+from training.pipeline import CompiledModel, build_pipeline, label_matrix, sample_weights
+from training.registry import ALLOWED_TYPES
+
+from .test_pipeline import examples_of
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_words_used_alike_lie_close() -> None:
+    """The shipped table carries meaning: insults sit with insults, not with umbrellas."""
+    meaning = MeaningVectors().fit()
+    idiot, moron, umbrella = (meaning.embed(w) for w in ("idiot", "moron", "umbrella"))
+    assert cosine(idiot, moron) > cosine(idiot, umbrella) + 0.2
+    threat, menace, recipe = (meaning.embed(t) for t in ("I will hurt you", "you will regret this", "a cake recipe"))
+    assert cosine(threat, menace) > cosine(threat, recipe)
+
+
+def test_a_comment_is_the_unit_mean_of_its_known_pieces() -> None:
+    meaning = MeaningVectors().fit()
+    text = "Unbelievable, Minister!"
+    ids, spans = meaning.pieces(text)
+    assert "".join(text[a:b] for a, b in spans).lower() == "unbelievable,minister!"
+    expected = meaning.vectors()[ids].sum(axis=0)
+    assert np.allclose(meaning.embed(text), expected / np.linalg.norm(expected), atol=1e-6)
+    assert not meaning.embed("").any() and not meaning.embed("   ").any()
+
+
+def test_the_model_file_keeps_codes_not_caches(tmp_path) -> None:
+    meaning = MeaningVectors().fit()
+    meaning.embed("warm the caches")
+    path = tmp_path / "meaning.skops"
+    skops.io.dump(meaning, path)
+    loaded = skops.io.load(path, trusted=sorted(ALLOWED_TYPES))
+    assert "_vectors" not in loaded.__dict__ and "_tok" not in loaded.__dict__
+    assert np.array_equal(loaded.embed("warm the caches"), meaning.embed("warm the caches"))
+
+
+def test_a_model_without_the_meaning_block_still_scores_and_explains(datasets: list[Dataset]) -> None:
+    """Versions written before the block exist in every registry; they must keep serving unchanged."""
+    pipeline = build_pipeline(("spam", "toxic"))
+    union = pipeline.named_steps["features"]
+    union.transformer_list = [(name, step) for name, step in union.transformer_list if name != "meaning"]
+    examples = examples_of(datasets)
+    pipeline.fit([e.post for e in examples], label_matrix(examples, ("spam", "toxic")),
+                 classify__sample_weight=sample_weights(examples))
+    compiled = CompiledModel(pipeline)
+    comment = "you stupid idiot, buy followers at http://x.example.com"
+    expected = pipeline.predict_proba([comment])[0]
+    assert np.allclose(list(compiled.score(comment).values()), expected, atol=1e-6)
+    assert "idiot" in dict(compiled.explain(comment)["toxic"])

@@ -2,11 +2,14 @@
 
 ``cross_source.py`` measures the shipped recipe end to end; this one measures
 *changes* to it quickly. Features are built once (the pipeline's cleaning,
-hashed word 1–2-grams and character 2–5-grams, shape signals), and each fold
-fits only the TF-IDF weights and a logistic regression: the sigmoid
-calibration is monotonic, so ROC AUC is the same without it. Variants:
+hashed word 1–2-grams and character 2–5-grams, shape signals, meaning
+vectors), and each fold fits only the TF-IDF weights and a logistic
+regression: the sigmoid calibration is monotonic, so ROC AUC is the same
+without it. Variants:
 
 - ``recipe``: the shipped recipe (C = 10, all features);
+- ``no-meaning``: the recipe without the meaning vectors (:mod:`training.meaning`);
+- ``meaning×2``, ``meaning×0.5``: the meaning block scaled, which weighs it against the n-grams;
 - ``c1``: the same with C = 1;
 - ``words+chars``: a words-only and a chars-only model, standardised log-odds averaged;
 - ``recipe+chars``: the recipe averaged with a chars-only model.
@@ -30,6 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from training.meaning import MeaningVectors
 from training.pipeline import CHAR_BUCKETS, DEFAULT_C, WORD_BUCKETS, clean, comment_shape, sample_weights
 
 TOXIC_SETS = ("corpus", "civil", "olid", "davidson", "stormfront", "hatexplain", "wikitalk")
@@ -51,6 +55,8 @@ class Features:
                                        **hashed).transform(texts).tocsr(),
         }
         self.shape = np.array([comment_shape(t) for t in texts], dtype=np.float32)
+        meaning = MeaningVectors().fit()
+        self.meaning = np.vstack([meaning.embed(t) for t in texts])
 
     def folds(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         """``(source, train rows, test rows)`` as ``cross_source.py`` leaves each source out."""
@@ -63,8 +69,9 @@ class Features:
                 train = ~test
             yield held, np.flatnonzero(train), np.flatnonzero(test)
 
-    def matrices(self, train: np.ndarray, test: np.ndarray, blocks: tuple[str, ...]) -> tuple[sp.csr_matrix, ...]:
-        """TF-IDF fitted on the training rows, and the shape signals centred on their mean."""
+    def matrices(self, train: np.ndarray, test: np.ndarray, blocks: tuple[str, ...],
+                 meaning: float = 1.0) -> tuple[sp.csr_matrix, ...]:
+        """TF-IDF fitted on the training rows, the shape signals centred on their mean, meaning × ``meaning``."""
         fit, apply = [], []
         for name in blocks:
             tfidf = TfidfTransformer(sublinear_tf=True).fit(self.blocks[name][train])
@@ -73,11 +80,14 @@ class Features:
         centre = self.shape[train].mean(axis=0)
         fit.append(sp.csr_matrix(self.shape[train] - centre))
         apply.append(sp.csr_matrix(self.shape[test] - centre))
+        if meaning:
+            fit.append(sp.csr_matrix(self.meaning[train] * meaning))
+            apply.append(sp.csr_matrix(self.meaning[test] * meaning))
         return sp.hstack(fit).tocsr(), sp.hstack(apply).tocsr()
 
     def log_odds(self, train: np.ndarray, test: np.ndarray, blocks: tuple[str, ...], C: float = DEFAULT_C,
-                 weighted: bool = True) -> np.ndarray:
-        X, X_test = self.matrices(train, test, blocks)
+                 weighted: bool = True, meaning: float = 1.0) -> np.ndarray:
+        X, X_test = self.matrices(train, test, blocks, meaning)
         w = self.weight[train] if weighted else np.ones(len(train))
         model = LogisticRegression(C=C, max_iter=1000).fit(X, self.y[train], sample_weight=w / w.mean())
         scores = model.decision_function(X_test)
@@ -87,9 +97,14 @@ class Features:
 Variant = Callable[[Features, np.ndarray, np.ndarray], np.ndarray]
 VARIANTS: dict[str, Variant] = {
     "recipe": lambda f, tr, te: f.log_odds(tr, te, ("words", "chars")),
+    "no-meaning": lambda f, tr, te: f.log_odds(tr, te, ("words", "chars"), meaning=0.0),
+    "meaning×2": lambda f, tr, te: f.log_odds(tr, te, ("words", "chars"), meaning=2.0),
+    "meaning×0.5": lambda f, tr, te: f.log_odds(tr, te, ("words", "chars"), meaning=0.5),
     "c1": lambda f, tr, te: f.log_odds(tr, te, ("words", "chars"), C=1.0),
-    "words+chars": lambda f, tr, te: f.log_odds(tr, te, ("words",)) + f.log_odds(tr, te, ("chars",)),
-    "recipe+chars": lambda f, tr, te: f.log_odds(tr, te, ("words", "chars")) + f.log_odds(tr, te, ("chars",)),
+    "words+chars": lambda f, tr, te: (f.log_odds(tr, te, ("words",), meaning=0.0)
+                                      + f.log_odds(tr, te, ("chars",), meaning=0.0)),
+    "recipe+chars": lambda f, tr, te: (f.log_odds(tr, te, ("words", "chars"))
+                                       + f.log_odds(tr, te, ("chars",), meaning=0.0)),
 }
 
 

@@ -305,6 +305,8 @@ def _card(result: TrainingResult, version: str, created: datetime, content_sha25
         "python": platform.python_version(),
         "sklearn": package_version("scikit-learn"),
         "skops": package_version("skops"),
+        # The meaning block reads word pieces as this version of the tokenizer splits them.
+        "tokenizers": package_version("tokenizers"),
         "content_sha256": content_sha256,
         "labels": list(result.labels),
         "thresholds": {label: {"review": t.review, "high": t.high,

@@ -17,7 +17,7 @@ from training.registry import ModelLoadError, Registry, RegistryError
 from training.train import TrainingResult
 
 CARD_KEYS = {"version", "created", "parent", "seed", "training_seconds", "peak_memory_mb", "python",
-             "sklearn", "skops", "content_sha256", "labels", "thresholds", "data", "metrics", "plots"}
+             "sklearn", "skops", "tokenizers", "content_sha256", "labels", "thresholds", "data", "metrics", "plots"}
 
 
 def test_a_saved_version_has_model_card_and_plots(registry: Registry, version: str) -> None:

@@ -1,13 +1,24 @@
 """The word-piece vectors: words used alike lie close, a comment's vector is their mean, old models still score."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import skops.io
 
 from training.datasets import Dataset
 from training.meaning import MeaningVectors
-from training.pipeline import CompiledModel, build_pipeline, label_matrix, sample_weights
+from training.pipeline import (
+    CHAR_BUCKETS,
+    SHAPE_FEATURES,
+    WORD_BUCKETS,
+    CompiledModel,
+    build_pipeline,
+    label_matrix,
+    sample_weights,
+)
 from training.registry import ALLOWED_TYPES
+from training.train import TrainingResult
 
 from .test_pipeline import examples_of
 
@@ -58,3 +69,18 @@ def test_a_model_without_the_meaning_block_still_scores_and_explains(datasets: l
     expected = pipeline.predict_proba([comment])[0]
     assert np.allclose(list(compiled.score(comment).values()), expected, atol=1e-6)
     assert "idiot" in dict(compiled.explain(comment)["toxic"])
+
+
+def test_the_vectors_share_of_a_score_is_credited_to_the_comments_own_words(trained: TrainingResult) -> None:
+    """With every weight but the meaning block's zeroed, the reasons are still words of the comment."""
+    model = copy.deepcopy(trained.model)
+    start = WORD_BUCKETS + CHAR_BUCKETS + len(SHAPE_FEATURES)
+    for estimator in model.named_steps["classify"].estimators_:
+        coef = estimator.calibrated_classifiers_[0].estimator.coef_
+        coef[:, :start] = 0
+        coef[:, start + MeaningVectors().fit().dim:] = 0
+    comment = "Honestly, you absolute muppet, nobody asked!"
+    compiled = CompiledModel(model)
+    assert np.allclose(list(compiled.score(comment).values()), model.predict_proba([comment])[0], atol=1e-6)
+    reasons = [name for label in ("spam", "toxic") for name, _ in compiled.explain(comment, k=10)[label]]
+    assert reasons and set(reasons) <= {"honestly", "you", "absolute", "muppet", "nobody", "asked"}

@@ -79,8 +79,8 @@ class MeaningVectors(TransformerMixin, BaseEstimator):
         if not ids:
             return np.zeros(self.dim, dtype=np.float32), 1.0
         total = self.vectors()[np.array(ids)].sum(axis=0)
-        norm = float(np.sqrt(total @ total))
-        return (total / norm if norm else total), norm or 1.0
+        norm = float(np.sqrt(total @ total)) or 1.0
+        return total / norm, norm
 
     def vectors(self) -> np.ndarray:
         """The float32 table, built from the int8 codes once per process."""
@@ -89,11 +89,13 @@ class MeaningVectors(TransformerMixin, BaseEstimator):
         return self._vectors
 
     def _tokenizer(self) -> Tokenizer:
+        """Built on first use; ``_unknown`` is set before ``_tok``, so a thread that sees one sees both."""
         if getattr(self, "_tok", None) is None:
-            self._tok = Tokenizer.from_str(self.tokenizer_json_)
-            self._tok.no_truncation()
-            self._tok.no_padding()
-            self._unknown = self._tok.token_to_id("[UNK]")
+            tokenizer = Tokenizer.from_str(self.tokenizer_json_)
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            self._unknown = tokenizer.token_to_id("[UNK]")
+            self._tok = tokenizer
         return self._tok
 
     def __getstate__(self) -> dict[str, object]:

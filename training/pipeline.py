@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from math import log1p
 
 import numpy as np
 import scipy.sparse as sp
@@ -84,6 +84,8 @@ _LINKISH = re.compile(
     r"^\W*(?:https?://|www\.)|\w\.(?:com|net|org|info|biz|io|ly|tv|co|uk|ru|pl|ro|de)(?:\W|$)",
     re.IGNORECASE,
 )
+#: Anywhere in a comment, what a link-ish token needs: a comment without it has no link to replace.
+_LINK_CANDIDATE = re.compile(r"https?://|www\.|\w\.(?:com|net|org|info|biz|io|ly|tv|co|uk|ru|pl|ro|de)", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@\w+|^\s*RT\b")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _PHONE = re.compile(r"\+?\(?\d(?:[\s.()-]{0,2}\d){6,}")
@@ -101,7 +103,8 @@ def as_post(comment: Comment) -> Post:
 def clean(text: str) -> str:
     """Remove what tells sources apart rather than spam from ham; links become ``LINK_TOKEN``."""
     text = _INVISIBLE.sub("", html.unescape(text))
-    text = _TOKEN.sub(lambda m: f" {LINK_TOKEN} " if _LINKISH.search(m.group()) else m.group(), text)
+    if _LINK_CANDIDATE.search(text):  # most comments have none; checking every token costs a call each
+        text = _TOKEN.sub(lambda m: f" {LINK_TOKEN} " if _LINKISH.search(m.group()) else m.group(), text)
     return _MENTION.sub(" ", text)
 
 
@@ -119,21 +122,21 @@ def comment_shape(text: str) -> list[float]:
     Capitals count only from 8 letters on: "OK" is not shouting.
     """
     words = text.replace(LINK_TOKEN, "")
-    letters = sum(c.isalpha() for c in words)
-    upper = sum(c.isupper() for c in words)
+    letters = sum(map(str.isalpha, words))
+    upper = sum(map(str.isupper, words))
     n_words, abusive, aimed = abuse_counts(words)
     return [
-        np.log1p(text.count(LINK_TOKEN)),
+        log1p(text.count(LINK_TOKEN)),
         upper / letters if letters >= 8 else 0.0,
-        np.log1p(len(_REPEAT.findall(text))),
-        np.log1p(len(text)) / 8,
-        sum(c.isdigit() for c in text) / max(len(text), 1),
+        log1p(len(_REPEAT.findall(text))),
+        log1p(len(text)) / 8,
+        sum(map(str.isdigit, text)) / max(len(text), 1),
         1.0 if _PHONE.search(text) else 0.0,
-        np.log1p(text.count("!")),
-        np.log1p(len(_MONEY.findall(text))),
-        np.log1p(abusive),
+        log1p(text.count("!")),
+        log1p(len(_MONEY.findall(text))),
+        log1p(abusive),
         abusive / max(n_words, 1),
-        np.log1p(aimed),
+        log1p(aimed),
     ]
 
 
@@ -483,7 +486,7 @@ class CompiledModel:
             # Each piece adds its vector over the mean's divisor; it counts for the word it sits in.
             per_piece = self._meaning.vectors()[row.meaning_ids] @ self._weights[self._meaning_offset:
                                                                                  self._commenter_offset]
-            for word, c in zip(_words_at(row.text, row.meaning_spans), per_piece / row.meaning_norm, strict=True):
+            for word, c in zip(row.meaning_words, per_piece / row.meaning_norm, strict=True):
                 _add(terms, _display_word(word.lower()), c)
 
         # A shape signal is a reason only where the comment has more of it than usual:
@@ -547,10 +550,10 @@ class _Row:
         self.shape = np.array(comment_shape(self.text), dtype=np.float32) - compiled._shape_mean
         meaning = compiled._meaning
         if meaning is None:
-            self.meaning_ids, self.meaning_spans, self.meaning_norm = [], [], 1.0
+            self.meaning_ids, self.meaning_words, self.meaning_norm = [], [], 1.0
             self.meaning = np.empty(0, dtype=np.float32)
         else:
-            self.meaning_ids, self.meaning_spans = meaning.pieces(self.text)
+            self.meaning_ids, self.meaning_words = meaning.pieces(self.text)
             self.meaning, self.meaning_norm = meaning.embed_pieces(self.meaning_ids)
 
 
@@ -570,15 +573,6 @@ def _hasher_like(vectorizer: HashingVectorizer) -> FeatureHasher:
 
 def _bucket_of(hasher: FeatureHasher, grams: list[str]) -> np.ndarray:
     return hasher.transform([[g] for g in grams]).indices
-
-
-def _words_at(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
-    """The whitespace-separated word of ``text`` each span starts in: the words the other reasons name."""
-    starts, words = [], []
-    for match in _TOKEN.finditer(text):
-        starts.append(match.start())
-        words.append(match.group())
-    return [words[bisect_right(starts, start) - 1] for start, _ in spans]
 
 
 def _add(terms: dict[str, np.ndarray], name: str, contribution: np.ndarray) -> None:

@@ -6,6 +6,7 @@ import copy
 import numpy as np
 import skops.io
 
+from training import meaning as meaning_module
 from training.datasets import Dataset
 from training.meaning import MeaningVectors
 from training.pipeline import (
@@ -39,11 +40,24 @@ def test_words_used_alike_lie_close() -> None:
 def test_a_comment_is_the_unit_mean_of_its_known_pieces() -> None:
     meaning = MeaningVectors().fit()
     text = "Unbelievable, Minister!"
-    ids, spans = meaning.pieces(text)
-    assert "".join(text[a:b] for a, b in spans).lower() == "unbelievable,minister!"
+    ids, words = meaning.pieces(text)
+    assert set(words) == {"Unbelievable,", "Minister!"}
+    assert ids == [i for i in meaning._tokenizer().encode(text, add_special_tokens=False).ids if i != meaning._unknown]
     expected = meaning.vectors()[ids].sum(axis=0)
     assert np.allclose(meaning.embed(text), expected / np.linalg.norm(expected), atol=1e-6)
     assert not meaning.embed("").any() and not meaning.embed("   ").any()
+
+
+def test_pieces_remembered_per_word_are_the_tokenizers_pieces_of_the_whole_comment(monkeypatch) -> None:
+    """Words are tokenized once and remembered; what a comment gets must not depend on what came before."""
+    monkeypatch.setattr(meaning_module, "CACHED_WORDS", 4)
+    meaning = MeaningVectors().fit()
+    texts = ["Café au lait, s'il vous plaît!", "日本語のテキスト mixed with English", "don't—ever—again...",
+             "CAPITALS and capitals", "x" * 150, "tab\tseparated\nlines  and  spaces", "Café again, naïve résumé"]
+    for text in texts * 2:
+        expected = [i for i in meaning._tokenizer().encode(text, add_special_tokens=False).ids if i != meaning._unknown]
+        assert meaning.pieces(text)[0] == expected, text
+    assert len(meaning._words) <= 4
 
 
 def test_the_model_file_keeps_codes_not_caches(tmp_path) -> None:
@@ -52,7 +66,7 @@ def test_the_model_file_keeps_codes_not_caches(tmp_path) -> None:
     path = tmp_path / "meaning.skops"
     skops.io.dump(meaning, path)
     loaded = skops.io.load(path, trusted=sorted(ALLOWED_TYPES))
-    assert "_vectors" not in loaded.__dict__ and "_tok" not in loaded.__dict__
+    assert not {"_vectors", "_tok", "_words"} & set(loaded.__dict__)
     assert np.array_equal(loaded.embed("warm the caches"), meaning.embed("warm the caches"))
 
 

@@ -11,7 +11,7 @@ The table is all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0) distilled
 by model2vec into one 256-dimensional vector per word piece of its
 vocabulary: the sentence model run on each piece alone, reduced by PCA and
 weighted down for frequent pieces. It is looked up, not run, so a comment
-costs a tokenizer call and a mean, well inside the scoring budget.
+costs a lookup of its words' pieces and a mean, well inside the scoring budget.
 
 The table ships with the project as :data:`VECTORS_FILE` (int8 with one scale
 per row: the model file carries it, so a version never depends on a file

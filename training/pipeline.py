@@ -468,18 +468,16 @@ class CompiledModel:
             for gram, c in zip(grams, contribution[at], strict=True):
                 _add(terms, gram.replace(LINK_TOKEN, LINK_DISPLAY), c)
 
-        words = Counter(self._char_preprocess(row.text).split())
-        if words:
-            uniq = list(words)
-            per_word = self._char_hasher.transform([self._char_grams(w) for w in uniq])
+        if row.char_words:
+            per_word = row.char_per_word
             at = np.searchsorted(row.char_idx, per_word.indices)
-            owner = np.repeat(np.arange(len(uniq)), np.diff(per_word.indptr))
+            owner = np.repeat(np.arange(len(row.char_words)), np.diff(per_word.indptr))
             # A gram's weight is shared among its occurrences in the whole comment.
-            share = per_word.data * np.array([words[w] for w in uniq])[owner] / row.char_counts[at]
+            share = per_word.data * row.char_freq[owner] / row.char_counts[at]
             contribution = (row.char_values[at] * share)[:, None] * self._weights[row.char_idx[at] + self._char_offset]
-            by_word = np.zeros((len(uniq), len(self.labels)))
+            by_word = np.zeros((len(row.char_words), len(self.labels)))
             np.add.at(by_word, owner, contribution)
-            for word, c in zip(uniq, by_word, strict=True):
+            for word, c in zip(row.char_words, by_word, strict=True):
                 _add(terms, _display_word(word), c)
 
         if row.meaning_ids:
@@ -545,8 +543,22 @@ class _Row:
             self.commenter_idx, self.commenter_values = fields.indices, fields.data
         else:
             self.commenter_idx, self.commenter_values = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-        self.word_idx, _, self.word_values = _tfidf(compiled._word_hash, compiled._word_idf, self.text)
-        self.char_idx, self.char_counts, self.char_values = _tfidf(compiled._char_hash, compiled._char_idf, self.text)
+        words = compiled._word_hash.transform([self.text])
+        self.word_idx, self.word_values = words.indices, _tfidf(words.indices, words.data, compiled._word_idf)
+        # Character n-grams never cross a space (char_wb): the comment's counts are the sum of its words',
+        # each word hashed once, which also tells explain() which words a gram came from.
+        counted = Counter(compiled._char_preprocess(self.text).split())
+        self.char_words = list(counted)
+        self.char_freq = np.array(list(counted.values()), dtype=np.float32)
+        if self.char_words:
+            self.char_per_word = compiled._char_hasher.transform([compiled._char_grams(w) for w in self.char_words])
+            grams = self.char_per_word
+            self.char_idx, inverse = np.unique(grams.indices, return_inverse=True)
+            totals = np.bincount(inverse, weights=grams.data * np.repeat(self.char_freq, np.diff(grams.indptr)))
+            self.char_counts = totals.astype(np.float32)
+        else:
+            self.char_idx, self.char_counts = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+        self.char_values = _tfidf(self.char_idx, self.char_counts, compiled._char_idf)
         self.shape = np.array(comment_shape(self.text), dtype=np.float32) - compiled._shape_mean
         meaning = compiled._meaning
         if meaning is None:
@@ -557,12 +569,11 @@ class _Row:
             self.meaning, self.meaning_norm = meaning.embed_pieces(self.meaning_ids)
 
 
-def _tfidf(hasher: HashingVectorizer, idf: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``TfidfTransformer(sublinear_tf=True)`` on one row: (sorted indices, counts, values)."""
-    counts = hasher.transform([text])
-    values = (np.log(counts.data) + 1) * idf[counts.indices]
+def _tfidf(indices: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """``TfidfTransformer(sublinear_tf=True)`` on one row's sorted ``indices`` and their ``counts``: the values."""
+    values = (np.log(counts) + 1) * idf[indices]
     norm = np.sqrt(values @ values)
-    return counts.indices, counts.data, values / norm if norm else values
+    return values / norm if norm else values
 
 
 def _hasher_like(vectorizer: HashingVectorizer) -> FeatureHasher:

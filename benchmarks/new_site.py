@@ -15,7 +15,8 @@ counted three times the oldest).
 Target: where the start is below 0.75, 200 decisions add ≥ 0.08 ROC AUC.
 Scenarios: ``olid`` (tweets, toxic), ``news`` (Civil Comments news comments,
 all toxic, with the project corpus's clean comments: the toxic-spans/corpus
-split), ``wikitalk`` (toxic), ``youtube`` (spam).
+split), ``wikitalk`` (toxic), ``hatexplain`` (toxic: tweets and Gab posts, the worst
+left-out source), ``youtube`` (spam).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from training.pipeline import fit_pipeline
 POOL = 500
 STEPS = (0, 50, 100, 200, 500)
 DRAWS = (0, 1, 2)
-SCENARIOS = {"olid": "toxic", "youtube": "spam", "news": "toxic", "wikitalk": "toxic"}
+SCENARIOS = {"olid": "toxic", "youtube": "spam", "news": "toxic", "wikitalk": "toxic", "hatexplain": "toxic"}
 
 
 def site_examples(sets: dict[str, Dataset], new_source: str) -> tuple[list[Example], list[Dataset]]:

@@ -56,7 +56,7 @@ class MeaningVectors(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Iterable[Post]) -> sp.csr_matrix:
         """:meth:`embed` for many comments: one sparse count matrix times the table."""
-        rows = [self.pieces(post.text)[0] for post in X]
+        rows = [self.piece_ids(post.text) for post in X]
         counts = sp.csr_matrix((np.ones(sum(map(len, rows)), dtype=np.float32),
                                 np.fromiter((i for row in rows for i in row), dtype=np.int64),
                                 np.cumsum([0, *map(len, rows)])),
@@ -80,24 +80,19 @@ class MeaningVectors(TransformerMixin, BaseEstimator):
         remembered per word, and the tokenizer (about 45 µs a comment) runs
         only on words this process has not seen. Reasons name the words.
         """
-        cache = self._word_pieces()
-        ids: list[int] = []
-        owners: list[str] = []
-        for word in text.split()[:MAX_PIECES]:
-            key = word.lower()  # the tokenizer lowercases: "Minister!" is "minister!"
-            found = cache.get(key)
-            if found is None:
-                found = self._encode(key)
-                if len(cache) >= CACHED_WORDS:
-                    cache.clear()
-                cache[key] = found
-            ids.extend(found)
-            owners.extend([word] * len(found))
+        words = text.split()[:MAX_PIECES]
+        found = self._pieces_of(words)
+        ids = [i for pieces in found for i in pieces]
+        owners = [word for word, pieces in zip(words, found, strict=True) for _ in pieces]
         return ids[:MAX_PIECES], owners[:MAX_PIECES]
+
+    def piece_ids(self, text: str) -> list[int]:
+        """The ids :meth:`pieces` gives, without the words: what a batch needs."""
+        return [i for pieces in self._pieces_of(text.split()[:MAX_PIECES]) for i in pieces][:MAX_PIECES]
 
     def embed(self, text: str) -> np.ndarray:
         """The comment's vector: zero for a comment without a known piece."""
-        return self.embed_pieces(self.pieces(text)[0])[0]
+        return self.embed_pieces(self.piece_ids(text))[0]
 
     def embed_pieces(self, ids: list[int]) -> tuple[np.ndarray, float]:
         """``(unit-length mean vector, the divisor that made it)``: a piece adds ``vectors[id] / divisor``."""
@@ -122,6 +117,21 @@ class MeaningVectors(TransformerMixin, BaseEstimator):
             self._unknown = tokenizer.token_to_id("[UNK]")
             self._tok = tokenizer
         return self._tok
+
+    def _pieces_of(self, words: list[str]) -> list[tuple[int, ...]]:
+        """Each word's known pieces, from this process's memory or the tokenizer."""
+        cache = self._word_pieces()
+        found = []
+        for word in words:
+            key = word.lower()  # the tokenizer lowercases: "Minister!" is "minister!"
+            pieces = cache.get(key)
+            if pieces is None:
+                pieces = self._encode(key)
+                if len(cache) >= CACHED_WORDS:
+                    cache.clear()
+                cache[key] = pieces
+            found.append(pieces)
+        return found
 
     def _encode(self, word: str) -> tuple[int, ...]:
         """One word's known pieces: one call a word, as encode_batch's thread pool costs more than it saves here."""

@@ -37,7 +37,10 @@ VECTORS_FILE = Path(__file__).resolve().parent / "meaning" / "minilm-l6-static.n
 #: stays bounded.
 MAX_PIECES = 512
 #: Words whose pieces a process remembers (:meth:`MeaningVectors.pieces`); past this the memory starts afresh.
-CACHED_WORDS = 50_000
+CACHED_WORDS = 20_000
+#: Only words up to this long are remembered, so comments made of long made-up words cannot grow the memory
+#: past about 17 MB (real comments fill it to about 5 MB); a longer word is tokenized each time it comes.
+CACHED_WORD_CHARS = 32
 
 
 class MeaningVectors(TransformerMixin, BaseEstimator):
@@ -127,9 +130,10 @@ class MeaningVectors(TransformerMixin, BaseEstimator):
             pieces = cache.get(key)
             if pieces is None:
                 pieces = self._encode(key)
-                if len(cache) >= CACHED_WORDS:
-                    cache.clear()
-                cache[key] = pieces
+                if len(key) <= CACHED_WORD_CHARS:
+                    if len(cache) >= CACHED_WORDS:
+                        cache.clear()
+                    cache[key] = pieces
             found.append(pieces)
         return found
 

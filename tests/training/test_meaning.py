@@ -58,6 +58,9 @@ def test_pieces_remembered_per_word_are_the_tokenizers_pieces_of_the_whole_comme
         expected = [i for i in meaning._tokenizer().encode(text, add_special_tokens=False).ids if i != meaning._unknown]
         assert meaning.pieces(text)[0] == expected, text
     assert len(meaning._words) <= 4
+    long_word = "y" * (meaning_module.CACHED_WORD_CHARS + 1)
+    assert meaning.pieces(f"short {long_word}")[1][0] == "short"
+    assert "short" in meaning._words and long_word not in meaning._words  # long words never fill the memory
 
 
 def test_the_model_file_keeps_codes_not_caches(tmp_path) -> None:

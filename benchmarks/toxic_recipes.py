@@ -33,6 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from training.datasets import Post
 from training.meaning import MeaningVectors
 from training.pipeline import CHAR_BUCKETS, DEFAULT_C, WORD_BUCKETS, clean, comment_shape, sample_weights
 
@@ -55,8 +56,7 @@ class Features:
                                        **hashed).transform(texts).tocsr(),
         }
         self.shape = np.array([comment_shape(t) for t in texts], dtype=np.float32)
-        meaning = MeaningVectors().fit()
-        self.meaning = np.vstack([meaning.embed(t) for t in texts])
+        self.meaning = MeaningVectors().fit().transform([Post(t) for t in texts]).toarray()
 
     def folds(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         """``(source, train rows, test rows)`` as ``cross_source.py`` leaves each source out."""

@@ -80,12 +80,10 @@ _TOKEN = re.compile(r"\S+")
 # Checked per whitespace-separated token, so the cost stays linear in the comment's length.
 # Top-level domains that are also English words ("in", "me", "us") are left out:
 # "over.In the end" is a missing space, not a link.
-_LINKISH = re.compile(
-    r"^\W*(?:https?://|www\.)|\w\.(?:com|net|org|info|biz|io|ly|tv|co|uk|ru|pl|ro|de)(?:\W|$)",
-    re.IGNORECASE,
-)
+_DOMAIN = r"\w\.(?:com|net|org|info|biz|io|ly|tv|co|uk|ru|pl|ro|de)"
+_LINKISH = re.compile(rf"^\W*(?:https?://|www\.)|{_DOMAIN}(?:\W|$)", re.IGNORECASE)
 #: Anywhere in a comment, what a link-ish token needs: a comment without it has no link to replace.
-_LINK_CANDIDATE = re.compile(r"https?://|www\.|\w\.(?:com|net|org|info|biz|io|ly|tv|co|uk|ru|pl|ro|de)", re.IGNORECASE)
+_LINK_CANDIDATE = re.compile(rf"https?://|www\.|{_DOMAIN}", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@\w+|^\s*RT\b")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _PHONE = re.compile(r"\+?\(?\d(?:[\s.()-]{0,2}\d){6,}")

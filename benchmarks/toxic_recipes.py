@@ -34,8 +34,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from training.datasets import Post
+from training.features import clean, comment_shape
 from training.meaning import MeaningVectors
-from training.pipeline import CHAR_BUCKETS, DEFAULT_C, WORD_BUCKETS, clean, comment_shape, sample_weights
+from training.pipeline import CHAR_BUCKETS, DEFAULT_C, WORD_BUCKETS, sample_weights
 
 TOXIC_SETS = ("corpus", "civil", "olid", "davidson", "stormfront", "hatexplain", "wikitalk")
 

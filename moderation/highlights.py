@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from training.features import LINK_DISPLAY, LINK_TOKEN, SHAPE_FEATURES, clean
 from training.lexicon import ABUSIVE_WORDS
-from training.pipeline import LINK_DISPLAY, LINK_TOKEN, SHAPE_FEATURES, clean
 
 from .models import Comment
 from .policy import Thresholds

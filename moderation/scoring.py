@@ -20,7 +20,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from training.pipeline import Comment
+from training.features import Comment
 from training.registry import LoadedModel, ModelLoadError, Registry
 
 from .models import utcnow

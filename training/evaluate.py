@@ -16,7 +16,8 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .datasets import Example
-from .pipeline import Comment, label_matrix
+from .features import Comment
+from .pipeline import label_matrix
 
 
 @dataclass(frozen=True)

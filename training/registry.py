@@ -34,8 +34,10 @@ from pathlib import Path
 import skops.io
 from sklearn.pipeline import Pipeline
 
+from .compiled import CompiledModel
 from .evaluate import Thresholds
-from .pipeline import Comment, CompiledModel, model_labels
+from .features import Comment
+from .pipeline import model_labels
 from .train import TrainingResult
 
 MODEL_FILE = "model.skops"

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from training.adapt import adapt
+from training.compiled import CompiledModel
 from training.datasets import Dataset, Example, Post
-from training.pipeline import CompiledModel, commenter_tokens, fit_pipeline
+from training.features import commenter_tokens
+from training.pipeline import fit_pipeline
 from training.train import train
 
 PRAISE = ["Great post, very informative, keep it up", "Nice article, thanks for sharing this with us",

@@ -10,17 +10,10 @@ import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
 
+from training.compiled import CompiledModel
 from training.datasets import Dataset, Example
 from training.kinds import KINDS, kind_matrix, likely
-from training.pipeline import (
-    CompiledModel,
-    build_pipeline,
-    fit_pipeline,
-    kind_proba,
-    label_matrix,
-    model_kinds,
-    sample_weights,
-)
+from training.pipeline import build_pipeline, fit_pipeline, kind_proba, label_matrix, model_kinds, sample_weights
 from training.registry import Registry
 from training.train import TrainingResult
 

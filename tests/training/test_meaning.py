@@ -7,17 +7,11 @@ import numpy as np
 import skops.io
 
 from training import meaning as meaning_module
+from training.compiled import CompiledModel
 from training.datasets import Dataset
+from training.features import SHAPE_FEATURES
 from training.meaning import MeaningVectors
-from training.pipeline import (
-    CHAR_BUCKETS,
-    SHAPE_FEATURES,
-    WORD_BUCKETS,
-    CompiledModel,
-    build_pipeline,
-    label_matrix,
-    sample_weights,
-)
+from training.pipeline import CHAR_BUCKETS, WORD_BUCKETS, build_pipeline, label_matrix, sample_weights
 from training.registry import ALLOWED_TYPES
 from training.train import TrainingResult
 

@@ -15,8 +15,8 @@ import time
 from collections import Counter
 
 from moderation import create_app
-from moderation.api_keys import create_key
 from moderation.extensions import db
+from moderation.sites.api_keys import create_key
 
 SITE = "https://www.example-news.org"
 TEXTS = [

@@ -4,7 +4,7 @@ A model that holds a third of ordinary comments gets switched off, however
 good its ROC AUC. This takes the comments the shipped default model never
 trained on (its held-out part: the same seeded split ``train`` made) and
 routes them by the model's own review thresholds: a comment is *held* when any
-label reaches its ``review`` threshold, as :mod:`moderation.policy` does
+label reaches its ``review`` threshold, as :mod:`moderation.comments.policy` does
 before its word lists and link rules.
 
 - news comments: the project corpus's clean comments (held share) and Civil

@@ -15,9 +15,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from moderation import create_app
-from moderation.exports import export_wxr
 from moderation.extensions import db
-from moderation.imports import import_file
+from moderation.sites.exports import export_wxr
+from moderation.sites.imports import import_file
 
 WORDS = "the council tram budget vote harbour bridge school ferry late report depot cheap great thanks".split()
 

@@ -306,7 +306,7 @@ def prepare_ours(instance: Path, database_url: str | None) -> None:
 def stored_ours(instance: Path, database_url: str | None) -> list[str]:
     import sqlalchemy as sa
 
-    from moderation import database_url as resolve
+    from moderation.config import database_url as resolve
 
     engine = sa.create_engine(resolve(database_url, instance))
     with engine.connect() as conn:

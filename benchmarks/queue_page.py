@@ -23,12 +23,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import create_app, similarity
-from moderation.decisions import decide
+from moderation import create_app
+from moderation.comments import similarity
+from moderation.comments.policy import Thresholds
 from moderation.extensions import db
+from moderation.model.scoring import Scored, with_overrides
 from moderation.models import Article, Comment, Decision, Moderator, Role, Status, utcnow
-from moderation.policy import Thresholds
-from moderation.scoring import Scored, with_overrides
+from moderation.queue.decisions import decide
 
 WORDS = ("council budget vote bridge mayor tickets concert weather regatta replica watches prices shop "
          "delivery quality customers election consultants money tunnel article reply thanks agree wrong "

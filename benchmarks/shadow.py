@@ -22,11 +22,12 @@ from collections.abc import Callable
 
 from common import ROOT  # noqa: F401  (puts the project on sys.path)
 
-from moderation import create_app, regressions, shadow
-from moderation.decisions import decide
+from moderation import create_app
 from moderation.extensions import db
+from moderation.model import regressions, shadow
+from moderation.model.scoring import Scorer, get_scorer
 from moderation.models import Article, Comment, Moderator, Role
-from moderation.scoring import Scorer, get_scorer
+from moderation.queue.decisions import decide
 from tests.model_versions import NEVER, threshold_variant
 
 TEXTS = ["Interesting point number {i}, thanks for the report.",

@@ -1,4 +1,4 @@
-"""Near-duplicates and precedents (moderation/similarity.py): what they cost per comment and how well they work.
+"""Near-duplicates and precedents (moderation/comments/similarity.py): what they cost per comment and how well they work.
 
 Prints, on ONE core:
 1. the cost of a comment's MinHash signature and band keys (pure), and of

@@ -13,12 +13,10 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-from .config import Defaults
+from .config import ROOT, Defaults, database_url
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .models import MAX_ID
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_DIR = ROOT / "training" / "default_model"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -47,7 +45,6 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])  # type: ignore[method-assign]
 
     _init_extensions(app)
-    _init_scorer(app)
     _register(app)
     return app
 
@@ -59,17 +56,6 @@ def _instance_secret(path: Path) -> str:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return path.read_text().strip()
-
-
-def database_url(url: str | None, instance: Path) -> str:
-    """The SQLAlchemy URL for DATABASE_URL: SQLite in the instance folder when unset."""
-    if not url:
-        return f"sqlite:///{instance / 'moderation.sqlite3'}"
-    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
 
 
 @event.listens_for(Engine, "connect")
@@ -96,27 +82,6 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to moderate comments."
-
-    from . import models
-
-    @login_manager.user_loader
-    def load_moderator(moderator_id: str) -> models.Moderator | None:
-        """The signed-in account; a switched-off one is signed out on its next request."""
-        account_id = models.as_id(moderator_id)
-        account = db.session.get(models.Moderator, account_id) if account_id else None
-        return account if account is not None and account.active else None
-
-
-def _init_scorer(app: Flask) -> None:
-    from training.registry import Registry
-
-    from .scoring import Scorer
-
-    registry = Registry(Path(app.instance_path) / app.config["MODELS_DIR"])
-    registry.ensure_seeded(DEFAULT_MODEL_DIR)
-    app.extensions["moderation.scorer"] = Scorer(registry)
 
 
 class RowIdConverter(IntegerConverter):
@@ -128,24 +93,11 @@ class RowIdConverter(IntegerConverter):
 
 
 def _register(app: Flask) -> None:
+    """The shared core's error pages and commands, then each area's blueprints, commands and hooks."""
     app.url_map.converters["int"] = RowIdConverter
-    from . import cli, errors
-    from .views import (
-        admin,
-        akismet,
-        api,
-        api_keys,
-        articles,
-        auth,
-        moderation_api,
-        notifications,
-        queue,
-        settings,
-        tokens,
-    )
+    from . import accounts, cli, comments, errors, model, queue, sites
 
-    for module in (articles, api, auth, queue, settings, admin, notifications, akismet, api_keys, moderation_api,
-                   tokens):
-        app.register_blueprint(module.bp)
     errors.register(app)
     cli.register(app)
+    for area in (comments, accounts, queue, model, sites):
+        area.init_app(app)

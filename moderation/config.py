@@ -8,7 +8,24 @@ factory resolves paths against the instance folder.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+#: The repository (or installed tree): templates/, training/ and the default instance/ folder sit here.
+ROOT = Path(__file__).resolve().parent.parent
+#: The model copied into an empty registry on first run.
+DEFAULT_MODEL_DIR = ROOT / "training" / "default_model"
+
+
+def database_url(url: str | None, instance: Path) -> str:
+    """The SQLAlchemy URL for DATABASE_URL: SQLite in the instance folder when unset."""
+    if not url:
+        return f"sqlite:///{instance / 'moderation.sqlite3'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 class Defaults:

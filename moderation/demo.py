@@ -1,6 +1,6 @@
 """First-run content: three demo articles and a few readers' comments on them.
 
-The comments go through :func:`moderation.submit.submit` like any reader's,
+The comments go through :func:`moderation.comments.submit.submit` like any reader's,
 so the shipped model scores and routes them: a first run shows published
 comments and replies on the article pages and something waiting in the
 moderator queue, decided by the same path as real traffic.
@@ -11,9 +11,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from .articles import import_article
+from .comments.articles import import_article
+from .comments.submit import Client, Draft, SubmitError, submit
 from .models import Article, Comment
-from .submit import Client, Draft, SubmitError, submit
 
 DEMO_DIR = Path(__file__).parent / "demo_articles"
 DEMO_COMMENTS = DEMO_DIR / "comments.csv"

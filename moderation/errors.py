@@ -11,7 +11,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
-from .rendering import comment_html, highlight, link
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +118,3 @@ def register(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
-    app.add_template_filter(comment_html, "comment_html")
-    app.add_template_filter(highlight, "highlight")
-    app.add_template_filter(lambda url, label: link(url, label), "comment_link")

@@ -215,7 +215,7 @@ class TrainingJob(db.Model):
     comparison: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
 
 
-# --- Near-duplicates (moderation/similarity.py) ------------------------------
+# --- Near-duplicates (moderation/comments/similarity.py) ------------------------------
 
 
 class CommentSignature(db.Model):
@@ -399,7 +399,7 @@ class ShadowScore(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
-# --- Sites that check comments through the Akismet-compatible API (moderation/site_checks.py) ---
+# --- Sites that check comments through the Akismet-compatible API (moderation/sites/site_checks.py) ---
 
 
 class ApiKey(db.Model):

@@ -17,10 +17,10 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 
 from moderation import create_app
+from moderation.comments.policy import Thresholds
 from moderation.extensions import db
+from moderation.model.scoring import Scored, with_overrides
 from moderation.models import Article, Moderator, Role
-from moderation.policy import Thresholds
-from moderation.scoring import Scored, with_overrides
 from training.datasets import Post
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -45,7 +45,7 @@ class StubScorer:
         self.registry = self.Registry()
 
     def score(self, comment: str | Post) -> Scored:
-        from moderation.scoring import ScoringUnavailable
+        from moderation.model.scoring import ScoringUnavailable
 
         lowered = (comment.text if isinstance(comment, Post) else comment).lower()
         if "explode" in lowered:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from flask import Flask
 
-import moderation
-from moderation.scoring import Scorer
+import moderation.config
+from moderation.model.scoring import Scorer
 from training.registry import CARD_FILE, Registry
 
 #: Scores never reach these: the label stops holding anything.
@@ -28,7 +28,7 @@ CLEAN = "the harbour photos are lovely"
 def shipped_registry(app: Flask, root: Path) -> Registry:
     """A registry holding the shipped default model, active, served to ``app`` by a real Scorer."""
     registry = Registry(root)
-    registry.ensure_seeded(moderation.DEFAULT_MODEL_DIR)
+    registry.ensure_seeded(moderation.config.DEFAULT_MODEL_DIR)
     assert registry.active_version() is not None, "the shipped default model is missing"
     app.extensions["moderation.scorer"] = Scorer(registry)
     return registry

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from moderation.decisions import decide
 from moderation.extensions import db
+from moderation.model.regressions import compare_models
 from moderation.models import Article, Comment, Moderator, ShadowScore, Status, TrainingJob
-from moderation.regressions import compare_models
+from moderation.queue.decisions import decide
 from tests.conftest import PASSWORD
 from tests.model_versions import CLEAN, TOXIC, lenient_variant, shipped_registry
 

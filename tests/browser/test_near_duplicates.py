@@ -8,7 +8,7 @@ from flask import Flask
 from moderation.extensions import db
 from moderation.models import Article, Comment, Decision, Moderator, Status
 from tests.conftest import PASSWORD, post_comment
-from tests.web.test_near_duplicates import wave_text
+from tests.web.queue.test_near_duplicates import wave_text
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from moderation import create_app
+from moderation.comments.submit import Client, Draft, submit
 from moderation.extensions import db
 from moderation.models import Article, Comment
-from moderation.submit import Client, Draft, submit
 from tests.conftest import StubScorer, make_app, postgres_url
 
 

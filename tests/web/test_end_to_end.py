@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-import moderation
-from moderation import retrain
-from moderation.decisions import decide
+import moderation.config
 from moderation.demo import import_demo_content
 from moderation.extensions import db
+from moderation.model import retrain
+from moderation.model.scoring import Scorer, get_scorer
 from moderation.models import Article, Comment, Moderator, Status, TrainingJob
-from moderation.scoring import Scorer, get_scorer
+from moderation.queue.decisions import decide
 from tests.conftest import csrf_token, login, post_comment
 from training.registry import Registry
 
@@ -33,7 +33,7 @@ NEW_SPAM_WORD = "quorvex"
 def registry(app: Flask, tmp_path: Path) -> Registry:
     """The app's registry seeded from the shipped default model, as on a first run."""
     reg = Registry(tmp_path / "models")
-    assert reg.ensure_seeded(moderation.DEFAULT_MODEL_DIR) is not None, "no shipped default model"
+    assert reg.ensure_seeded(moderation.config.DEFAULT_MODEL_DIR) is not None, "no shipped default model"
     app.extensions["moderation.scorer"] = Scorer(reg)
     return reg
 

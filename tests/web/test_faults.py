@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-import moderation
+import moderation.config
 from moderation.extensions import db
+from moderation.model.scoring import Scorer
 from moderation.models import Article, Comment, Moderator, Status
-from moderation.scoring import Scorer
 from tests.conftest import csrf_token, login, postgres_url
 from training.registry import Registry
 
@@ -156,7 +156,7 @@ def unreadable(folder: Path) -> Iterator[None]:
 def test_unreadable_model_folder_holds_comments_and_the_model_page_says_why(
         app: Flask, client: FlaskClient, article: Article, admin: Moderator) -> None:
     registry = Registry(Path(app.instance_path) / app.config["MODELS_DIR"])
-    if registry.ensure_seeded(moderation.DEFAULT_MODEL_DIR) is None and registry.active_version() is None:
+    if registry.ensure_seeded(moderation.config.DEFAULT_MODEL_DIR) is None and registry.active_version() is None:
         pytest.skip("no shipped default model in this checkout")
     scorer = Scorer(registry)
     app.extensions["moderation.scorer"] = scorer

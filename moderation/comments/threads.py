@@ -1,0 +1,105 @@
+"""The comment thread of an article as a reader sees it: published comments
+plus the reader's own held ones, nested, oldest first, paged by top-level comment.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from ..models import Article, Comment, Status
+
+#: A reader's own comment in one of these states shows to them as "awaiting moderation".
+#: Spam is included so a legitimate reader the model misjudged is not left wondering,
+#: and a spammer learns nothing from the difference.
+HELD = (Status.PENDING, Status.SPAM)
+
+
+@dataclass
+class Node:
+    comment: Comment
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def awaiting(self) -> bool:
+        return self.comment.status in HELD
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    nodes: list[Node]
+    page: int
+    pages: int
+    count: int
+
+
+def _visible(own_ids: Collection[int]) -> sa.ColumnElement[bool]:
+    """Published, or held and the reader's own."""
+    visible = Comment.status == Status.PUBLISHED
+    if own_ids:
+        visible = sa.or_(visible, sa.and_(Comment.id.in_(own_ids), Comment.status.in_(HELD)))
+    return visible
+
+
+def visible_comments(article: Article, own_ids: Collection[int]) -> list[Comment]:
+    return list(
+        db.session.scalars(
+            sa.select(Comment)
+            .options(so.defer(Comment.scores), so.defer(Comment.explanation))  # moderators' data, not readers'
+            .where(Comment.article_id == article.id, _visible(own_ids))
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def build_tree(comments: list[Comment]) -> list[Node]:
+    """Nest replies under their parents; a reply whose parent is not visible is hidden with it."""
+    nodes = {c.id: Node(c) for c in comments}
+    roots = []
+    for c in comments:
+        if c.parent_id is None:
+            roots.append(nodes[c.id])
+        elif c.parent_id in nodes:
+            nodes[c.parent_id].children.append(nodes[c.id])
+    return roots
+
+
+def published_count(article: Article) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Comment.id)).where(
+            Comment.article_id == article.id, Comment.status == Status.PUBLISHED
+        )
+    ) or 0
+
+
+def thread_page(article: Article, own_ids: Collection[int], page: int, per_page: int) -> ThreadPage:
+    roots = build_tree(visible_comments(article, own_ids))
+    pages = max(1, math.ceil(len(roots) / per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    return ThreadPage(roots[start : start + per_page], page, pages, published_count(article))
+
+
+def page_of(comment: Comment, per_page: int, own_ids: Collection[int]) -> int:
+    """The page on which a comment appears, for permalinks and redirects after posting.
+
+    Counts the visible top-level comments before its thread's root in SQL,
+    rather than building the whole thread.
+    """
+    root = comment
+    while root.parent is not None:
+        root = root.parent
+    earlier = db.session.scalar(
+        sa.select(sa.func.count(Comment.id)).where(
+            Comment.article_id == root.article_id,
+            Comment.parent_id.is_(None),
+            _visible(own_ids),
+            sa.or_(Comment.created_at < root.created_at,
+                   sa.and_(Comment.created_at == root.created_at, Comment.id < root.id)),
+        )
+    ) or 0
+    return earlier // per_page + 1

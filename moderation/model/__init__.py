@@ -1,0 +1,38 @@
+"""The classifier inside the app: which version scores, with which thresholds, and how the next one is chosen.
+
+Here: ``scoring`` (the active version, loaded once per process), ``kinds``,
+``thresholds`` and ``capacity`` (the thresholds in force; suggesting them from
+a daily capacity), ``shadow`` (a candidate scoring beside the active model),
+``regressions`` (past overrides as test cases), ``retrain`` (the Retrain
+button's job), ``commands`` (the training library's commands wired to this
+app); the Model page (``views``).
+
+May import: the shared core, ``training``, and the plain functions of other
+areas (the comments' screening and policy, the queue's decisions as labels).
+Never another area's views.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from ..config import DEFAULT_MODEL_DIR
+
+
+def init_app(app: Flask) -> None:
+    """The scorer, the Model page, the model commands, and the shadow listening to new comments."""
+    from training.registry import Registry
+
+    from ..comments.submit import comment_stored
+    from . import commands, retrain, shadow, thresholds, views
+    from .scoring import Scorer
+
+    registry = Registry(Path(app.instance_path) / app.config["MODELS_DIR"])
+    registry.ensure_seeded(DEFAULT_MODEL_DIR)
+    app.extensions["moderation.scorer"] = Scorer(registry)
+    app.register_blueprint(views.bp)
+    retrain.register_commands(app)
+    thresholds.register_commands(app)
+    commands.register_commands(app)
+    comment_stored.connect(shadow.on_comment_stored)

@@ -1,23 +1,29 @@
-"""Learn a site from its own moderators' decisions without drowning them in public data.
+"""The site layer: learn a site from its own labels without drowning them in public data.
 
 Added to the 111,000 public examples as weighted rows, 200 decisions barely
 move a model: measured on OLID as a new site, +0.005 ROC AUC (weighted 10),
 and weighting them higher (30) did not help. Here the base model stays as it was fitted, and the
-decisions fit a *residual*: a logistic regression on the base model's own
+site's labels fit a *residual*: a logistic regression on the base model's own
 features whose offset is the base model's calibrated log-odds, with an L2
 penalty that pulls every residual weight to zero, that is, toward the base
-model. Few decisions move the score only where they agree with each other;
-many decisions move it as far as the site needs.
+model. Few labels move the score only where they agree with each other;
+many labels move it as far as the site needs.
 
 The residual is then folded into the calibrated logistic regression's
 weights (both are linear in the same features), so the adapted model is an
 ordinary fitted pipeline: the same file format, the same fast scorer and the
 same explanations, with the site's terms among the reasons.
+
+The steps are separate (:func:`prepare` the labels once, :func:`fit_layer` on
+any subset of them, :func:`layer_scores` for the rest, :func:`fold_in`) so that
+cross-validating a site layer (:mod:`.site`) transforms the comments once and
+refits only the residual, which takes well under a second per fit.
 """
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,6 +32,7 @@ from scipy.special import expit
 from sklearn.pipeline import Pipeline
 
 from .datasets import Example
+from .pipeline import label_matrix
 
 #: L2 strength of the residual per unit of (mean-1) decision weight. Measured on
 #: OLID as a new site, 200 decisions, three draws (ROC AUC from a start of 0.740),
@@ -33,8 +40,84 @@ from .datasets import Example
 #: 0.01 → 0.774, 0.003 → 0.774. Without it (as now): 0.01 → 0.777, 0.001 → 0.777,
 #: and only 0.001 lets 25 decisions about a new spam word move its score by 0.2.
 SITE_PENALTY = 0.001
-#: A label needs this many decisions of each class before it gets a residual.
+#: A label needs this many site labels of each class before it gets a residual.
 MIN_PER_CLASS = 5
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """A site's labelled comments as the base model sees them, computed once and fitted on many times."""
+
+    labels: tuple[str, ...]
+    #: Per label, the features that label is fitted on (:meth:`PerLabelClassifier.sees`), one row per example.
+    features: dict[str, sp.csr_matrix]
+    #: The base model's calibrated log-odds, shape (n, labels).
+    base: np.ndarray
+    #: 1.0/0.0 where an example knows the label, NaN where not, shape (n, labels).
+    truth: np.ndarray
+    weight: np.ndarray
+    #: Per label, the calibration slope that turns a residual weight into a model weight (see :func:`fold_in`).
+    slope: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.weight)
+
+
+def prepare(model: Pipeline, examples: Sequence[Example]) -> SiteData:
+    """Transform the examples once: their features per label and the base model's log-odds."""
+    classify = model.named_steps["classify"]
+    posts = model.named_steps["clean"].transform([e.post for e in examples])
+    features = model.named_steps["features"].transform(posts).tocsr()
+    labels = tuple(classify.labels)
+    per_label, base, slopes = {}, np.zeros((len(examples), len(labels))), np.zeros(len(labels))
+    for j, label in enumerate(labels):
+        pair = classify.estimators_[j].calibrated_classifiers_[0]
+        slopes[j], offset = -pair.calibrators[0].a_, -pair.calibrators[0].b_
+        per_label[label] = sp.csr_matrix(classify.sees(label, features))
+        base[:, j] = slopes[j] * (per_label[label] @ pair.estimator.coef_.ravel() + pair.estimator.intercept_[0]) \
+            + offset
+    return SiteData(labels, per_label, base, label_matrix(examples, labels),
+                    np.array([e.weight for e in examples], dtype=float), slopes)
+
+
+def fit_layer(data: SiteData, rows: np.ndarray | None = None, *,
+              penalty: float = SITE_PENALTY) -> dict[str, np.ndarray]:
+    """The residual weights of each label that ``rows`` (default: all) teach enough of.
+
+    Labels without ``MIN_PER_CLASS`` examples of each class, or whose
+    calibration ignores the model, get none: the base model stands for them.
+    """
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    layer = {}
+    for j, label in enumerate(data.labels):
+        known = rows[~np.isnan(data.truth[rows, j])]
+        y = data.truth[known, j]
+        if len(known) == 0 or min(y.sum(), len(y) - y.sum()) < MIN_PER_CLASS or data.slope[j] <= 1e-6:
+            continue
+        weight = data.weight[known]
+        layer[label] = fit_residual(data.features[label][known], y, data.base[known, j],
+                                    weight / weight.mean(), penalty)
+    return layer
+
+
+def layer_scores(data: SiteData, layer: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """P(label) of ``rows`` with the site layer on the base model, shape (len(rows), labels)."""
+    z = data.base[rows].copy()
+    for j, label in enumerate(data.labels):
+        if label in layer:
+            z[:, j] += data.features[label][rows] @ layer[label]
+    return expit(z)
+
+
+def fold_in(model: Pipeline, layer: dict[str, np.ndarray], slope: np.ndarray) -> Pipeline:
+    """A copy of ``model`` whose labels carry their residual in the calibrated regression's own weights."""
+    adapted = copy.deepcopy(model)
+    classify = adapted.named_steps["classify"]
+    for j, label in enumerate(classify.labels):
+        if label in layer:
+            estimator = classify.estimators_[j].calibrated_classifiers_[0].estimator
+            estimator.coef_ = estimator.coef_ + (layer[label] / slope[j]).astype(estimator.coef_.dtype)[None, :]
+    return adapted
 
 
 def adapt(model: Pipeline, decisions: Sequence[Example], *, penalty: float = SITE_PENALTY) -> Pipeline:
@@ -42,25 +125,10 @@ def adapt(model: Pipeline, decisions: Sequence[Example], *, penalty: float = SIT
 
     Labels without ``MIN_PER_CLASS`` decisions of each class are left as they are.
     """
-    classify = model.named_steps["classify"]
-    posts = model.named_steps["clean"].transform([e.post for e in decisions])
-    features = model.named_steps["features"].transform(posts).tocsr()
-    adapted = copy.deepcopy(model)
-    for j, label in enumerate(classify.labels):
-        rows = [i for i, e in enumerate(decisions) if label in e.labels]
-        y = np.array([float(decisions[i].labels[label]) for i in rows])
-        if len(rows) == 0 or min(y.sum(), len(y) - y.sum()) < MIN_PER_CLASS:
-            continue
-        pair = adapted.named_steps["classify"].estimators_[j].calibrated_classifiers_[0]
-        slope, offset = -pair.calibrators[0].a_, -pair.calibrators[0].b_
-        if slope <= 1e-6:
-            continue  # a calibration that ignores the model cannot carry a residual
-        X = classify.sees(label, features[rows])
-        base = slope * (X @ pair.estimator.coef_.ravel() + pair.estimator.intercept_[0]) + offset
-        weight = np.array([decisions[i].weight for i in rows], dtype=float)
-        beta = fit_residual(X, y, base, weight / weight.mean(), penalty)
-        pair.estimator.coef_ = pair.estimator.coef_ + (beta / slope).astype(pair.estimator.coef_.dtype)[None, :]
-    return adapted
+    if not decisions:
+        return copy.deepcopy(model)
+    data = prepare(model, decisions)
+    return fold_in(model, fit_layer(data, penalty=penalty), data.slope)
 
 
 def fit_residual(X: sp.csr_matrix, y: np.ndarray, base: np.ndarray, weight: np.ndarray,
@@ -72,12 +140,32 @@ def fit_residual(X: sp.csr_matrix, y: np.ndarray, base: np.ndarray, weight: np.n
     intercept would learn that share and raise every comment's score. Terms
     move only as far as the decisions about them agree.
     """
+    # A feature no site comment has gets no gradient from the loss, so its weight stays at zero: optimise
+    # only the features the comments have (about a seventh of them for 2,000 comments), the same minimum.
+    present = np.unique(X.indices)
+    full = np.zeros(X.shape[1])
+    X = X[:, present]
+    X_t = X.T.tocsr()
 
     def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
         z = base + X @ beta
         # log(1 + e^z) - y·z, computed stably.
         value = float(weight @ (np.logaddexp(0.0, z) - y * z)) + penalty / 2 * float(beta @ beta)
-        grad = X.T @ (weight * (expit(z) - y)) + penalty * beta
+        grad = X_t @ (weight * (expit(z) - y)) + penalty * beta
         return value, grad
 
-    return minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+    curvature: dict[str, np.ndarray] = {}
+
+    def hessian_times(beta: np.ndarray, p: np.ndarray) -> np.ndarray:
+        # Newton-CG asks many products at one beta: the weights of the curvature are computed once for it.
+        if "at" not in curvature or not np.array_equal(curvature["at"], beta):
+            p_hat = expit(base + X @ beta)
+            curvature.update(at=beta.copy(), w=weight * p_hat * (1 - p_hat))
+        return X_t @ (curvature["w"] * (X @ p)) + penalty * p
+
+    # Newton-CG with Hessian-vector products: about 20 steps where L-BFGS-B took 170, and L-BFGS-B's own
+    # bookkeeping on 80,000 weights cost more than the loss itself (measured: 1.6 s against 5 to 30 s for
+    # 2,000 comments, the same minimum and the same held-out ROC AUC).
+    full[present] = minimize(loss, np.zeros(len(present)), jac=True, hessp=hessian_times, method="Newton-CG",
+                             options={"xtol": 1e-4}).x
+    return full

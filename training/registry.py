@@ -319,4 +319,6 @@ def _card(result: TrainingResult, version: str, created: datetime, content_sha25
         "split": result.split,
         "metrics": {label: m.as_json() for label, m in result.metrics.items()},
         "plots": sorted(result.plots),
+        "base": result.base,
+        **({"site": result.site} if result.site is not None else {}),
     }

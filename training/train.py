@@ -5,9 +5,9 @@ is fitted on the larger part, and everything the card says (metrics, curves,
 thresholds) is measured on the held-out part. The model is *not* refitted on
 all data afterwards: the shipped model is exactly the one that was measured,
 its thresholds were picked on its own held-out scores, and training stays
-within its time budget. Moderator decisions are split like any other source,
-so the held-out part also tells how the model does on the site itself; they
-are not mixed into the public data but fitted as a residual over it (:mod:`.adapt`).
+within its time budget. This is the base model; a site's own labels are not
+mixed into it but learnt as a layer over it and measured on the site
+(:mod:`.site`).
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from types import MappingProxyType
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .adapt import adapt
 from .datasets import LABELS, Dataset, Example
 from .evaluate import LabelMetrics, Thresholds, label_metrics
 from .pipeline import fit_pipeline, label_matrix
@@ -72,31 +71,29 @@ class TrainingResult:
     split: dict[str, object]
     validation: list[Example] = field(repr=False)
     plots: dict[str, bytes] = field(repr=False)
+    #: The version whose public-data fit this model carries (None: this one's own, a full fit).
+    base: str | None = None
+    #: What a site candidate learnt from the site's labels and how it measured there (:mod:`.site`).
+    site: dict[str, object] | None = None
 
 
 def train(
     datasets: Sequence[Dataset],
     *,
-    extra: Sequence[Example] = (),
     seed: int = 0,
     progress: Progress | None = None,
     parent: str | None = None,
     review_recall: Mapping[str, float] = REVIEW_RECALL,
     high_precision: float = HIGH_PRECISION,
 ) -> TrainingResult:
-    """Fit on ``datasets``, learn the site from ``extra`` (moderator decisions: :mod:`.adapt`), then measure and pick thresholds."""
+    """Fit a base model on ``datasets``, then measure it and pick thresholds on their held-out part."""
     report = progress or (lambda step, fraction: None)
     started = time.perf_counter()
     fit_part, held_out = split([e for d in datasets for e in d.examples], VALIDATION_FRACTION, seed)
-    site_part, site_held_out = split(extra, VALIDATION_FRACTION, seed)
-    held_out += site_held_out
     labels = LABELS
 
     report(f"fitting on {len(fit_part):,} examples ({len(held_out):,} held out)", 0.05)
     model = fit_pipeline(fit_part, labels, seed=seed)
-    if site_part:
-        report(f"learning the site from {len(site_part):,} decisions", 0.8)
-        model = adapt(model, site_part)
 
     report("scoring the held-out examples", 0.85)
     scores = model.predict_proba([e.post for e in held_out])
@@ -121,13 +118,13 @@ def train(
         thresholds=thresholds,
         threshold_notes={label: note for label, note in notes.items() if note},
         metrics=metrics,
-        sources=describe_sources(datasets, extra),
+        sources=describe_sources(datasets, ()),
         seed=seed,
         parent=parent,
         training_seconds=round(time.perf_counter() - started, 2),
         peak_memory_mb=round(peak_memory_mb(), 1),
         split={"validation_fraction": VALIDATION_FRACTION, "fitted_on": len(fit_part),
-               "held_out": len(held_out), "refit_on_all": False, "site_decisions": len(site_part),
+               "held_out": len(held_out), "refit_on_all": False,
                "review_recall_target": dict(review_recall), "high_precision_target": high_precision,
                "thresholds_picked_on": list(SITE_LIKE_SOURCES)},
         validation=held_out,

@@ -9,9 +9,10 @@ import pytest
 from training.adapt import adapt
 from training.compiled import CompiledModel
 from training.datasets import Dataset, Example, Post
+from training.evaluate import Thresholds
 from training.features import commenter_tokens
 from training.pipeline import fit_pipeline
-from training.train import train
+from training.site import gate, learn
 
 PRAISE = ["Great post, very informative, keep it up", "Nice article, thanks for sharing this with us",
           "I really enjoyed reading this, bookmarked", "Very helpful post, I learned a lot today"]
@@ -77,11 +78,21 @@ def test_a_site_layer_learns_what_the_base_model_does_not_know(datasets: list[Da
     np.testing.assert_allclose(CompiledModel(adapted).score(probe)["toxic"], after, atol=1e-5)
 
 
-def test_training_with_decisions_learns_them_as_a_site_layer(datasets: list[Dataset]) -> None:
-    decisions = [Example(f"rotten tomatoes to the crowd {i}", {"spam": False, "toxic": True}, "decisions", 10.0)
-                 for i in range(20)]
-    decisions += [Example(f"the crowd {i} at the match was loud", {"spam": False, "toxic": False}, "decisions", 10.0)
-                  for i in range(20)]
-    result = train(datasets, extra=decisions, seed=0)
-    assert result.split["site_decisions"] == 32  # 80% of each stratum; the rest is held out and measured
-    assert result.model.predict_proba(["rotten tomatoes to the crowd"])[0, 1] > 0.5
+def test_a_site_run_learns_them_as_a_layer_and_measures_it_out_of_fold(datasets: list[Dataset]) -> None:
+    base = fit_pipeline([e for d in datasets for e in d.examples])
+    # Made-up words the base model cannot tell apart, in the same sentences: only the site's labels say
+    # which of them insult.
+    rng = random.Random(2)
+    frames = ["what a {} the crowd {} was", "only a {} would say {} again", "{} number {} wrote this", "{} at gate {}"]
+    def site(words: list[str], toxic: bool) -> list[Example]:
+        return [Example(rng.choice(frames).format(rng.choice(words), i), {"spam": False, "toxic": toxic},
+                        "decisions", 10.0) for i in range(30)]
+    decisions = site(["zorbleflap", "snivelgrub", "plonkwit"], True) + site(["quennel", "marrowby", "tansely"], False)
+    run = learn(base, decisions, np.zeros(len(decisions), dtype=bool), {label: Thresholds(0.5, 0.99)
+                                                                         for label in ("spam", "toxic")})
+    assert run.model.predict_proba(["what a zorbleflap the crowd was"])[0, 1] > \
+        run.model.predict_proba(["what a marrowby the crowd was"])[0, 1] + 0.3
+    toxic = run.comparisons["toxic"]
+    # Every label scored by a layer that never saw it: the words generalise across the sentences.
+    assert toxic.candidate_auc > 0.9 and toxic.candidate_auc > toxic.active_auc and toxic.better
+    assert gate(run.comparisons, 0, 0).passed

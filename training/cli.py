@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .datasets import Dataset, Example, load
+from .datasets import Dataset, load
 from .evaluate import LabelMetrics, compare, evaluate, format_table, metrics_json
 from .registry import LoadedModel, Registry, RegistryError
 from .train import train
@@ -40,6 +40,27 @@ def _load_data(specs: Sequence[str]) -> list[Dataset]:
     return _report([load(spec) for spec in specs])
 
 
+def _refit_base(registry: Registry, datasets: Sequence[Dataset], seed: int) -> str:
+    """Fit, save and report a new base model; returns its version."""
+    parent = registry.active_version()
+    result = train(datasets, seed=seed, parent=parent,
+                   progress=lambda step, fraction: click.echo(f"[{fraction:4.0%}] {step}"))
+    version = registry.save(result)
+    model = registry.load(version)
+    click.echo(f"\nNew base version {version}: {result.training_seconds:.1f} s, "
+               f"peak memory {result.peak_memory_mb:.0f} MB")
+    results: dict[str, dict[str, LabelMetrics]] = {version: result.metrics}
+    if parent:
+        try:
+            results = compare(model, registry.load(parent), result.validation)
+            click.echo(f"Held-out examples, new version against the active {parent}:")
+        except RegistryError as exc:
+            click.echo(f"(the active version cannot be compared: {exc})")
+    click.echo(format_table(results))
+    click.echo("Thresholds:\n" + _thresholds_text(model))
+    return version
+
+
 def _thresholds_text(model: LoadedModel) -> str:
     lines = []
     for label, t in model.thresholds.items():
@@ -48,54 +69,54 @@ def _thresholds_text(model: LoadedModel) -> str:
     return "\n".join(lines)
 
 
+#: What the app gives ``train --decisions``: learn the site over a base (the active model's when None),
+#: save the candidate, and return its version and the lines that say how it measured.
+LearnSite = Callable[[str | None], tuple[str, list[str]]]
+
+
 def make_commands(get_registry: Callable[[], Registry],
-                  get_decisions: Callable[[], list[Example]],
-                  get_base_data: Callable[[], list[Dataset]] = list) -> list[click.Command]:
+                  get_base_data: Callable[[], list[Dataset]] = list,
+                  learn_site: LearnSite | None = None) -> list[click.Command]:
     """``train``, ``evaluate``, ``models`` (list, promote, rollback) and ``score``.
 
-    ``get_base_data`` gives the data ``train --decisions`` adds the decisions to
-    when no ``--data`` is named (the app passes its configured TRAINING_DATA),
-    so the command trains exactly what the admin page's Retrain button does.
+    ``get_base_data`` gives the public data a full refit reads when no ``--data``
+    is named (the app passes its configured TRAINING_DATA); ``learn_site`` is how
+    ``train --decisions`` learns the site, exactly as the admin page's Retrain
+    button does (the app passes its site learning; the library knows no site).
     """
 
     data_option = click.option("--data", "specs", multiple=True, metavar="FORMAT:PATH",
-                               help="A labelled data set, e.g. csv:training/data (repeatable).")
+                               help="A labelled data set, e.g. csv:training/data (repeatable); refits the base.")
     model_option = click.option("--model", "version", metavar="VERSION",
                                 help="A model version (default: the active one).")
 
     @click.command("train")
     @data_option
     @click.option("--decisions", is_flag=True,
-                  help="Add the moderators' decisions, weighted up; without --data, to the configured base data.")
+                  help="Learn this site from its own labels (decisions, imports, reports): a site layer over the "
+                       "base model, in seconds, with no public data.")
+    @click.option("--full", is_flag=True,
+                  help="Refit the base model from public data first (--data, else the configured base data): "
+                       "slow, and only where the public data sets are.")
     @click.option("--promote", is_flag=True, help="Make the new version active if it loads.")
     @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the held-out split.")
-    def train_command(specs: tuple[str, ...], decisions: bool, promote: bool, seed: int) -> None:
-        """Train a new model version, measure it on held-out data and save it."""
-        if not specs and not decisions:
-            raise click.UsageError("Give at least one --data FORMAT:PATH, or --decisions.")
+    def train_command(specs: tuple[str, ...], decisions: bool, full: bool, promote: bool, seed: int) -> None:
+        """Train a new model version: a site layer (--decisions), a new base (--full, --data), or both."""
+        if not specs and not decisions and not full:
+            raise click.UsageError("Give --decisions (learn this site), or --full or --data FORMAT:PATH "
+                                   "(refit the base model).")
+        if decisions and learn_site is None:
+            raise click.UsageError("--decisions needs the app's site labels.")
         with _as_message():
-            datasets = _load_data(specs) if specs else _report(get_base_data())
-            extra = get_decisions() if decisions else []
-            if decisions:
-                click.echo(f"Moderator decisions: {len(extra):,}")
             registry = get_registry()
-            parent = registry.active_version()
-            result = train(datasets, extra=extra, seed=seed, parent=parent,
-                           progress=lambda step, fraction: click.echo(f"[{fraction:4.0%}] {step}"))
-            version = registry.save(result)
-            model = registry.load(version)
-            click.echo(f"\nNew version {version}: {result.training_seconds:.1f} s, "
-                       f"peak memory {result.peak_memory_mb:.0f} MB")
-            results: dict[str, dict[str, LabelMetrics]] = {version: result.metrics}
-            if parent:
-                try:
-                    results = compare(model, registry.load(parent), result.validation)
-                    click.echo(f"Held-out examples, new version against the active {parent}:")
-                except RegistryError as exc:
-                    click.echo(f"(the active version cannot be compared: {exc})")
-            click.echo(format_table(results))
-            click.echo("Thresholds:\n" + _thresholds_text(model))
-            if promote:
+            version = None
+            if specs or full:
+                version = _refit_base(registry, _load_data(specs) if specs else _report(get_base_data()), seed)
+            if learn_site is not None and decisions:
+                version, lines = learn_site(version)
+                for line in lines:
+                    click.echo(line)
+            if promote and version is not None:
                 registry.promote(version)
                 click.echo(f"Active version: {version}")
 

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
 from training.cli import make_commands
 from training.datasets import Dataset, Example
 from training.registry import Registry
+from training.site import candidate_result, learn
 from training.train import TrainingResult, train
 
 SPAM = [
@@ -119,9 +121,22 @@ def data_spec(tmp_path: Path) -> str:
     return f"csv:{folder}"
 
 
+def site_learner(registry: Registry) -> Callable[[str | None], tuple[str, list[str]]]:
+    """What the app hands ``train --decisions``, with ``DECISIONS`` as the site's labels."""
+    def learn_site(base: str | None) -> tuple[str, list[str]]:
+        base = base or registry.active_version()
+        loaded = registry.load(base)
+        run = learn(loaded.pipeline, DECISIONS, np.zeros(len(DECISIONS), dtype=bool), loaded.thresholds)
+        version = registry.save(candidate_result(run, DECISIONS, base=base, base_card=loaded.card,
+                                                 parent=registry.active_version(), labels_until=None))
+        return version, [f"Site candidate {version}"]
+    return learn_site
+
+
 @pytest.fixture
 def cli(tmp_path: Path) -> Callable[..., Result]:
     """Runs a model command against a registry in ``tmp_path/models``, as ``flask --app moderation`` would."""
-    group = click.Group("flask", commands=make_commands(lambda: Registry(tmp_path / "models"), lambda: DECISIONS))
+    registry = Registry(tmp_path / "models")
+    group = click.Group("flask", commands=make_commands(lambda: registry, learn_site=site_learner(registry)))
     runner = CliRunner()
     return lambda *args: runner.invoke(group, list(args))

@@ -99,17 +99,25 @@ def test_compare_and_format_table(registry: Registry, version: str, trained: Tra
 def test_train_command(cli, data_spec: str, tmp_path: Path) -> None:
     result = cli("train", "--data", data_spec, "--promote", "--seed", "3")
     assert result.exit_code == 0, result.output
-    assert "New version" in result.output and "ROC AUC" in result.output and "review at" in result.output
+    assert "New base version" in result.output and "ROC AUC" in result.output and "review at" in result.output
     registry = Registry(tmp_path / "models")
     assert registry.active_version() == registry.versions()[0].version
     assert registry.card(registry.active_version())["seed"] == 3
 
+    site = cli("train", "--decisions")
+    assert site.exit_code == 0, site.output
+    site_version = registry.versions()[-1]
+    assert "Site candidate" in site.output and len(registry.versions()) == 2  # no new base: the active one's
+    assert registry.card(site_version.version)["base"] == registry.active_version()
+
     again = cli("train", "--data", data_spec, "--decisions")
     assert again.exit_code == 0, again.output
-    assert "Moderator decisions: 12" in again.output and "against the active" in again.output
-    newest = registry.versions()[-1]
+    assert "against the active" in again.output and "Site candidate" in again.output
+    new_base, newest = registry.versions()[-2:]
     assert not newest.active and newest.parent == registry.active_version()
-    assert registry.card(newest.version)["data"][-1]["name"] == "decisions"
+    card = registry.card(newest.version)
+    assert card["base"] == new_base.version and card["site"]["labels"] == 12
+    assert card["data"][-1]["name"] == "decisions"
 
 
 @pytest.mark.parametrize("args", [["--data", "nosuchformat:somewhere"], ["--data", "csv:/no/such/folder"], []])

@@ -101,15 +101,30 @@ class Defaults:
     #: How much one label from ``import-comments --labels`` weighs (an old site's
     #: "approved" was often automatic, so less than a moderator's decision).
     IMPORT_LABEL_WEIGHT = 2.0
-    #: Public data the "Retrain" button trains on besides decisions, as
-    #: FORMAT:PATH specs; relative paths are resolved against the project root.
+    #: Public data a full refit of the base model reads (``flask train --decisions --full``), as FORMAT:PATH
+    #: specs; relative paths are resolved against the project root. The same sources as the shipped model
+    #: (``python -m training.default_model``), so a refit is never a narrower base than the one that ships.
+    #: A newsroom's server does not have them: Retrain and site learning never read them.
     TRAINING_DATA: list[str] = [
         "csv:training/data",
         "youtube:../shared/datasets/youtube-spam",
         "sms:../shared/datasets/sms-spam",
         "olid:../shared/datasets/olid",
         "davidson:../shared/datasets/davidson-hate-offensive",
+        "civil:../shared/datasets/toxic-spans-civil",
+        "stormfront:../shared/datasets/stormfront-hate",
+        "hatexplain:../shared/datasets/hatexplain",
+        "wikitalk:../shared/datasets/wiki-talk-cat",
     ]
+
+    # --- Site learning (model/site_learning.py) ------------------------------
+    #: A site candidate is trained in the background after this many new labels (decisions,
+    #: spot-checks, imports, reports)...
+    SITE_LEARNING_EVERY = 200
+    #: ...or this many hours after the first label since the last run, whichever comes first. 0: never by itself.
+    SITE_LEARNING_HOURS = 24
+    #: Fewer labels than this cannot be measured (five folds of two each): Retrain says so instead.
+    SITE_LEARNING_MIN_LABELS = 10
 
     # --- Moderator's workbench ---------------------------------------------
     #: Share of the comments the model publishes unseen that are drawn for a

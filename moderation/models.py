@@ -198,11 +198,14 @@ class Ban(db.Model):
 
 
 class TrainingJob(db.Model):
-    """A retraining run started from the admin page, executed in another process."""
+    """A training run, executed in another process: a site candidate, or a full refit from the command line."""
 
     __tablename__ = "training_jobs"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: "retrain" (the Retrain button: a candidate an admin promotes or discards) or "auto" (started by the
+    #: site's new labels: promoted by itself when it passes the gate and auto-promotion is on).
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="retrain", server_default="retrain")
     moderator_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     finished_at: so.Mapped[datetime | None] = so.mapped_column()
@@ -293,12 +296,30 @@ class Erasure(db.Model):
     moderator: so.Mapped[Moderator | None] = so.relationship()
 
 
+class ImportRun(db.Model):
+    """One ``import-comments`` run: which file, and what the old site's removed comments were taken for."""
+
+    __tablename__ = "import_runs"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    origin: so.Mapped[str] = so.mapped_column(sa.String(16))
+    filename: so.Mapped[str] = so.mapped_column(sa.String(300))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: With ``--labels``: what removed comments (WordPress trash, Disqus deleted) teach: "toxic", "spam",
+    #: or "review" (a moderator sorts them in the queue's To label tab); None without ``--labels``.
+    rejected_as: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    comments: so.Mapped[int] = so.mapped_column(default=0)
+    #: label -> how many this run recorded ("review": waiting in To label).
+    labels: so.Mapped[dict[str, int]] = so.mapped_column(sa.JSON, default=dict)
+
+
 class ImportedComment(db.Model):
     """Where an imported comment came from, so importing the same export twice adds nothing.
 
     ``label`` is set when the import was asked to teach the model (``--labels``):
-    the old site's approved and spam comments, kept apart from moderators'
-    decisions so the Model page can count them separately.
+    the old site's approved, spam and (as its run says) removed comments, kept
+    apart from moderators' decisions so the Model page can count them separately.
+    "review" marks a removed comment waiting for a moderator's label.
     """
 
     __tablename__ = "imported_comments"
@@ -310,11 +331,13 @@ class ImportedComment(db.Model):
     #: The id in the exporting system (a Disqus post id, or a WordPress site URL and comment id).
     external_id: so.Mapped[str] = so.mapped_column(sa.String(300))
     comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"), index=True)
-    #: "ok" or "spam" when imported with ``--labels``; None otherwise.
-    label: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    #: "ok", "spam", "toxic" or "review" when imported with ``--labels``; None otherwise.
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(16), index=True)
     imported_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("import_runs.id"), index=True)
 
     comment: so.Mapped[Comment] = so.relationship()
+    run: so.Mapped[ImportRun | None] = so.relationship()
 
 
 class ReplySubscription(db.Model):
@@ -495,3 +518,16 @@ class ModeratorToken(db.Model):
     revoked_at: so.Mapped[datetime | None] = so.mapped_column()
 
     moderator: so.Mapped[Moderator] = so.relationship()
+
+
+class Setting(db.Model):
+    """A setting an admin changes on a page rather than in the configuration (who, when)."""
+
+    __tablename__ = "settings"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    value: so.Mapped[Any] = so.mapped_column(sa.JSON)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
+
+    updated_by: so.Mapped[Moderator | None] = so.relationship()

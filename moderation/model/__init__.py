@@ -3,8 +3,9 @@
 Here: ``scoring`` (the active version, loaded once per process), ``kinds``,
 ``thresholds`` and ``capacity`` (the thresholds in force; suggesting them from
 a daily capacity), ``shadow`` (a candidate scoring beside the active model),
-``regressions`` (past overrides as test cases), ``retrain`` (the Retrain
-button's job), ``commands`` (the training library's commands wired to this
+``regressions`` (past overrides as test cases), ``site_learning`` (a site
+candidate from the site's labels, measured and gated), ``retrain`` (training
+jobs: the Retrain button's and the automatic ones), ``commands`` (the training library's commands wired to this
 app); the Model page (``views``).
 
 May import: the shared core, ``training``, and the plain functions of other
@@ -21,10 +22,12 @@ from ..config import DEFAULT_MODEL_DIR
 
 
 def init_app(app: Flask) -> None:
-    """The scorer, the Model page, the model commands, and the shadow listening to new comments."""
+    """The scorer, the Model page, the model commands; the shadow listens to new comments, site learning
+    to new labels."""
     from training.registry import Registry
 
     from ..comments.submit import comment_stored
+    from ..queue.decisions import labels_given
     from . import commands, retrain, shadow, thresholds, views
     from .scoring import Scorer
 
@@ -36,3 +39,4 @@ def init_app(app: Flask) -> None:
     thresholds.register_commands(app)
     commands.register_commands(app)
     comment_stored.connect(shadow.on_comment_stored)
+    labels_given.connect(retrain.on_labels_given)

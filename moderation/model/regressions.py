@@ -138,14 +138,21 @@ def route_cases(model: RoutingModel, cases: Sequence[Case]) -> list[Routed]:
     """Score the cases in one batch and route each as the site would if ``model`` were active."""
     if not cases:
         return []
+    scores = model.score_batch([Post(c.text, c.author, c.url, c.email) for c in cases])
+    return route_scores(model.version, model.thresholds, cases, scores)
+
+
+def route_scores(version: str, thresholds: dict[str, Thresholds], cases: Sequence[Case],
+                 scores: Sequence[dict[str, float]]) -> list[Routed]:
+    """Route each case with given scores, as the site would with ``version`` and its ``thresholds`` active."""
     # The site's rules for this model: its thresholds with the overrides in force, read once for all cases.
-    settings = screening.settings(Scored(model.version, {}, {}, dict(model.thresholds)))
+    settings = screening.settings(Scored(version, {}, {}, dict(thresholds)))
     routed = []
-    for case, raw in zip(cases, model.score_batch([Post(c.text, c.author, c.url, c.email) for c in cases]), strict=True):
-        scores = {label: float(score) for label, score in raw.items()}
+    for case, raw in zip(cases, scores, strict=True):
+        case_scores = {label: float(score) for label, score in raw.items()}
         signals = Signals(text=case.text, author=case.author, email=case.email, url=case.url,
                           author_has_approved=case.trusted_author)
-        routed.append(Routed(route(scores, signals, settings).status, scores))
+        routed.append(Routed(route(case_scores, signals, settings).status, case_scores))
     return routed
 
 

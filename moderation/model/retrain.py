@@ -1,11 +1,12 @@
-"""Retraining from the admin page: a TrainingJob row, run by ``flask run-training-job`` in another process.
+"""Training jobs: a TrainingJob row, run by ``flask run-training-job`` in another process.
 
 ``start_job`` creates the row and launches the command detached from the web
 worker (its output goes to ``instance/jobs/<id>.log``); ``run_job`` does the
-work and reports progress through the row, which the model page polls. The
-new version is saved to the registry but never promoted here: an admin
-compares it with the active model (held-out metrics, and the past overrides
-of :mod:`.regressions` each gets right) and promotes or discards it.
+work and reports progress through the row, which the model page polls. Every
+job learns the site (:mod:`.site_learning`): the Retrain button's candidate
+waits for an admin, who compares it with the active model (on the site's own
+labels, and the past overrides of :mod:`.regressions` each gets right) and
+promotes or discards it; an automatic run promotes what passes the gate.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import os
 import subprocess
 import sys
 import traceback
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,11 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from training.datasets import Dataset, DatasetError, Example, load
-from training.evaluate import evaluate
-from training.registry import RegistryError
-from training.train import VALIDATION_FRACTION, split, train
+from training.datasets import Dataset, DatasetError, load
 
 from ..extensions import db
 from ..models import Moderator, TrainingJob, utcnow
-from ..queue.decisions import training_examples
-from .regressions import compare_models
-from .scoring import get_scorer
+from . import site_learning
 
 ACTIVE_STATES = ("queued", "running")
 #: A job still queued or running after this long is taken for dead (its process crashed or was killed).
@@ -67,18 +63,38 @@ def running_job() -> TrainingJob | None:
     return job
 
 
+def start_if_due(now: datetime | None = None) -> TrainingJob | None:
+    """Start an automatic site run when one is due (:func:`.site_learning.next_run`) and no job is queued
+    or running. Never raises: the labels that made it due are given and stay given."""
+    try:
+        if running_job() is not None or not site_learning.next_run().due(now or utcnow()):
+            return None
+        return start_job(None, kind="auto")
+    except JobAlreadyRunning:
+        return None
+    except Exception:
+        current_app.logger.exception("site learning: could not start an automatic run")
+        db.session.rollback()
+        return None
+
+
+def on_labels_given(_app: Flask) -> None:
+    """Listens to :data:`moderation.queue.decisions.labels_given`."""
+    start_if_due()
+
+
 def log_path(job_id: int) -> Path:
     return Path(current_app.instance_path) / "jobs" / f"{job_id}.log"
 
 
-def start_job(moderator: Moderator | None) -> TrainingJob:
+def start_job(moderator: Moderator | None, kind: str = "retrain") -> TrainingJob:
     """Create a job and start its process; raises JobAlreadyRunning while another one is queued or running."""
     from ..config import ROOT
 
     existing = running_job()
     if existing is not None:
         raise JobAlreadyRunning(existing)
-    job = TrainingJob(moderator_id=moderator.id if moderator is not None else None, state="queued",
+    job = TrainingJob(moderator_id=moderator.id if moderator is not None else None, kind=kind, state="queued",
                       progress=0.0, message="Waiting for the training process to start.")
     db.session.add(job)
     db.session.commit()
@@ -128,16 +144,11 @@ def load_training_data(specs: list[str]) -> tuple[list[Dataset], list[str]]:
     return datasets, notes
 
 
-def _metrics(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {label: m.as_json() for label, m in metrics.items()}
-
-
 def run_job(job_id: int) -> TrainingJob:
-    """Train, save (not promote) and compare a candidate; the job row tells how it went."""
+    """Learn the site for the job (:func:`.site_learning.run`); the job row tells how it went."""
     job = db.session.get(TrainingJob, job_id)
     if job is None:
         raise LookupError(f"no training job #{job_id}")
-    notes: list[str] = []
 
     def report(message: str, progress: float) -> None:
         job.message = _short(message)
@@ -146,50 +157,12 @@ def run_job(job_id: int) -> TrainingJob:
 
     try:
         job.state = "running"
-        report("Loading the training data.", 0.0)
-        datasets, notes = load_training_data(list(current_app.config["TRAINING_DATA"]))
-        extra = training_examples(current_app.config["DECISION_WEIGHT"])
-        examples: list[Example] = [e for d in datasets for e in d.examples] + list(extra)
-        if not examples:
-            raise RuntimeError("no training data: " + ("; ".join(notes) or "nothing configured"))
-        loaded = f"{len(examples):,} examples ({len(extra):,} from decisions)"
-        report(f"Loaded {loaded}." + (f" Note: {'; '.join(notes)}." if notes else ""), 0.02)
-
-        registry = get_scorer().registry
-        parent = registry.active_version()
-        result = train(datasets, extra=extra, parent=parent,
-                       progress=lambda step, fraction: report(f"Training: {step}", 0.05 + 0.8 * fraction))
-
-        report("Saving the candidate model.", 0.87)
-        version = registry.save(result)
-        job.candidate_version = version
-        db.session.commit()
-
-        report("Comparing the candidate with the active model.", 0.9)
-        held_out = list(result.validation) or split(examples, VALIDATION_FRACTION, seed=0)[1]
-        candidate = registry.load(version)
-        comparison: dict[str, Any] = {
-            "candidate_version": version,
-            "active_version": parent,
-            "held_out": len(held_out),
-            "candidate": _metrics(evaluate(candidate, held_out)),
-            "active": None,
-        }
-        active_model = None
-        if parent is not None:
-            try:
-                active_model = registry.load(parent)
-                comparison["active"] = _metrics(evaluate(active_model, held_out))
-            except RegistryError as exc:
-                notes.append(f"the active model {parent} cannot be compared: {exc}")
-        report("Routing past overrides with both models.", 0.95)
-        comparison["overrides"] = compare_models(candidate, active_model).as_json()
-        job.comparison = _json_safe(comparison)
-        job.state = "succeeded"
+        report("Starting.", 0.0)
+        message = site_learning.run(job, report)
+        job.comparison = _json_safe(job.comparison)
         job.progress = 1.0
         job.finished_at = utcnow()
-        job.message = _short(f"Candidate {version} trained on {loaded}; not active yet."
-                             + (f" Note: {'; '.join(notes)}." if notes else ""))
+        job.message = _short(message)
         db.session.commit()
     except Exception as exc:  # the page must say what went wrong; the log has the trace
         traceback.print_exc()
@@ -198,7 +171,8 @@ def run_job(job_id: int) -> TrainingJob:
         assert job is not None
         job.state = "failed"
         job.finished_at = utcnow()
-        job.message = _short(f"Failed: {type(exc).__name__}: {exc}")
+        job.message = _short(f"Failed: {exc}" if isinstance(exc, site_learning.TooFewLabels)
+                             else f"Failed: {type(exc).__name__}: {exc}")
         db.session.commit()
     return job
 
@@ -224,5 +198,18 @@ def register_commands(app: Flask) -> None:
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Job #{job.id}: {job.state}. {job.message}")
-        if job.state != "succeeded":
+        if job.state not in ("succeeded", "promoted"):
             sys.exit(1)
+
+    @app.cli.group("site-learning")
+    def site_learning_group() -> None:
+        """The site's automatic candidates: when the next one is due, and starting it."""
+
+    @site_learning_group.command("run-due")
+    def run_due() -> None:
+        """Start an automatic site run if one is due (for a timer; the app also checks when labels are given)."""
+        job = start_if_due()
+        upcoming = site_learning.next_run()
+        click.echo(f"Started site run #{job.id}." if job else
+                   f"No run due: {upcoming.new_labels} new labels of {upcoming.every}"
+                   + (f", or at {upcoming.at:%Y-%m-%d %H:%M} UTC" if upcoming.at else "") + ".")

@@ -16,8 +16,9 @@ from ..extensions import db
 from ..forms import ActionForm, action_checked
 from ..models import TrainingJob, as_id, utcnow
 from ..queue import erasure, spotcheck
-from ..queue.decisions import decisions_since, disagreement_by_week, import_label_counts
-from . import retrain, shadow, thresholds
+from ..queue.decisions import decisions_since, disagreement_by_week
+from . import retrain, shadow, site_learning, thresholds
+from .charts import auc_chart
 from .regressions import newly_wrong_with_comments
 from .scoring import get_scorer
 
@@ -74,11 +75,18 @@ def index() -> str:
         weeks=disagreement_by_week(), job=job, job_active=job is not None and job.state in retrain.ACTIVE_STATES,
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
         **_workbench(registry, versions),
-        import_labels=import_label_counts(),
+        **_site_learning(),
         regressions=newly_wrong_with_comments((job.comparison or {}).get("overrides")) if job else [],
         **_shadow_context(),
         scoring_failure=getattr(get_scorer(), "last_failure", None),
     )
+
+
+def _site_learning() -> dict[str, Any]:
+    """What the site has taught: labels by source and kind, the imports, the next automatic run, the chart."""
+    learning = site_learning.status()
+    return {"learning": learning, "import_runs": site_learning.import_runs(),
+            "chart": auc_chart(learning.history), "now": utcnow()}
 
 
 def _shadow_context() -> dict[str, Any]:
@@ -183,6 +191,18 @@ def _mark_jobs_promoted(version: str) -> None:
         job.state = "promoted"
     if jobs:
         db.session.commit()
+
+
+@bp.post("/model/auto-promote")
+@admin_required
+def auto_promote() -> Response:
+    """Switch automatic promotion of gated site candidates on or off (``on`` in the form)."""
+    if action_checked():
+        on = request.form.get("on") == "1"
+        site_learning.set_auto_promote(on, current_user._get_current_object())
+        flash("Site candidates that pass the gate are now promoted automatically." if on else
+              "Automatic promotion is off: every site candidate waits for an admin.", "success")
+    return redirect(url_for(".index", _anchor="site-learning"))
 
 
 @bp.post("/model/shadow/<version>")

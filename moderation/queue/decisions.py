@@ -10,7 +10,7 @@ comments, in one transaction, still with a Decision row per comment.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from blinker import Namespace
 from flask import current_app
 
 from training.datasets import Dataset, DatasetError, Example
@@ -45,6 +46,11 @@ ACTIONS: dict[str, Status] = {
     "pending": Status.PENDING,
 }
 REJECT_LABELS = ("spam", "toxic")
+#: Sent after labels are committed (decisions, To label, imports, other sites' reports), with no arguments.
+#: The model area listens: enough new labels start an automatic site run (moderation/model/site_learning.py).
+labels_given = Namespace().signal("labels-given")
+#: What a moderator can say of a comment in the To label tab (:func:`label_all`).
+LABELS = ("ok", "spam", "toxic")
 #: ``Example.source`` of the marks of spot-checked comments.
 SPOTCHECK_SOURCE = "spotcheck"
 _LABELS = {"ok": {"spam": False, "toxic": False}, "spam": {"spam": True, "toxic": False},
@@ -89,6 +95,8 @@ def decide(comment_id: int, action: str, moderator: Moderator, *, seen_status: S
         raise AlreadyDecided(comment_id, comment.status, last_decider(comment_id))
     db.session.commit()
     db.session.refresh(comment)
+    if decisions[0].label is not None:
+        given()
     return decisions[0]
 
 
@@ -119,6 +127,11 @@ def _change(comments: list[Comment], action: str, moderator: Moderator, seen_sta
     return decisions
 
 
+def given() -> None:
+    """Tell the listeners of :data:`labels_given` that labels were committed."""
+    labels_given.send(current_app._get_current_object())
+
+
 def last_decider(comment_id: int) -> str | None:
     return db.session.scalar(
         sa.select(Moderator.email).join(Decision, Decision.moderator_id == Moderator.id)
@@ -135,8 +148,24 @@ def latest_labelled_decisions() -> sa.Select[tuple[int]]:
     return sa.select(sa.func.max(Decision.id)).where(Decision.label.is_not(None)).group_by(Decision.comment_id)
 
 
+@dataclass(frozen=True)
+class Labelled:
+    """A label the site gave, as a training example, with when it was given and the comment it is about."""
+
+    example: Example
+    at: datetime
+    #: None for a comment checked through the Akismet-compatible API (it lives on another site).
+    comment_id: int | None
+
+
 def training_examples(weight: float, session: so.Session | None = None) -> list[Example]:
-    """The latest labelled decision per comment, as training examples weighted above public data.
+    """Every label the site has given (:func:`labelled`), as training examples."""
+    return [item.example for item in labelled(weight, session)]
+
+
+def labelled(weight: float, session: so.Session | None = None) -> list[Labelled]:
+    """The site's labels: the latest labelled decision per comment, weighted above public data, then
+    imported labels and other sites' reports, oldest first within each.
 
     Marks of spot-checked comments come out with the source ``spotcheck``: they are
     the only labels of a random sample of published comments, not of comments the
@@ -145,66 +174,83 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
     session = session or db.session
     rows = session.execute(
         sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
-                  SpotCheck.comment_id.is_not(None))
+                  SpotCheck.comment_id.is_not(None), Decision.created_at, Comment.id)
         .join(Comment, Comment.id == Decision.comment_id)
         .outerjoin(SpotCheck, SpotCheck.comment_id == Comment.id)
         .where(Decision.id.in_(latest_labelled_decisions()))
         .order_by(Decision.id)
     )
-    examples = [Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
-                        author=author, website=url or "", email=email)
-                for text, label, author, url, email, checked in rows if label in _LABELS]
-    return examples + import_examples(session) + site_label_examples(weight, session)
+    decided = [Labelled(Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
+                                author=author, website=url or "", email=email), at, comment_id)
+               for text, label, author, url, email, checked, at, comment_id in rows if label in _LABELS]
+    return decided + import_examples(session) + site_label_examples(weight, session)
 
 
-def import_examples(session: so.Session) -> list[Example]:
-    """Labels recorded by ``import-comments --labels``: the old site's approved and spam comments.
+def import_examples(session: so.Session) -> list[Labelled]:
+    """Labels recorded by ``import-comments --labels``: the old site's approved, spam and removed comments.
 
     Their source is ``import:<origin>`` and their weight ``IMPORT_LABEL_WEIGHT``
     (an old site's "approved" was often automatic, so it counts less than a
     moderator's decision); a comment a moderator has since decided on teaches
-    through that decision only.
+    through that decision only, and one waiting in To label ("review") not yet.
     """
     if not sa.inspect(session.get_bind()).has_table(ImportedComment.__tablename__):
         return []  # decisions:URL read from a database older than imports
     decided = sa.select(Decision.comment_id).where(Decision.label.is_not(None))
     rows = session.execute(
         sa.select(Comment.text, ImportedComment.label, ImportedComment.origin, Comment.author, Comment.url,
-                  Comment.email)
+                  Comment.email, ImportedComment.imported_at, Comment.id)
         .join(Comment, Comment.id == ImportedComment.comment_id)
-        .where(ImportedComment.label.is_not(None), ImportedComment.comment_id.not_in(decided))
+        .where(ImportedComment.label.in_(_LABELS), ImportedComment.comment_id.not_in(decided))
         .order_by(ImportedComment.id)
     )
     weight = current_app.config["IMPORT_LABEL_WEIGHT"]
-    return [Example(text, dict(_LABELS[label]), f"import:{origin}", weight, author=author, website=url or "",
-                    email=email)
-            for text, label, origin, author, url, email in rows if label in _LABELS]
+    return [Labelled(Example(text, dict(_LABELS[label]), f"import:{origin}", weight, author=author,
+                             website=url or "", email=email), at, comment_id)
+            for text, label, origin, author, url, email, at, comment_id in rows]
 
 
-def import_label_counts() -> list[tuple[str, str, int]]:
-    """``(source, label, count)`` of labels from imports, for the Model page."""
-    rows = db.session.execute(
-        sa.select(ImportedComment.origin, ImportedComment.label, sa.func.count(ImportedComment.id))
-        .where(ImportedComment.label.is_not(None))
+def label_counts() -> dict[str, Counter[str]]:
+    """Per source (moderators' decisions, spot-checks, each import origin, other sites' reports), how many
+    labels of each kind the site has given, counted as :func:`labelled` reads them, in grouped queries."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for checked, label, n in db.session.execute(
+        sa.select(SpotCheck.comment_id.is_not(None), Decision.label, sa.func.count())
+        .outerjoin(SpotCheck, SpotCheck.comment_id == Decision.comment_id)
+        .where(Decision.id.in_(latest_labelled_decisions()), Decision.comment_id.is_not(None))
+        .group_by(SpotCheck.comment_id.is_not(None), Decision.label)
+    ):
+        counts[SPOTCHECK_SOURCE if checked else "decisions"][label] += n
+    decided = sa.select(Decision.comment_id).where(Decision.label.is_not(None))
+    for origin, label, n in db.session.execute(
+        sa.select(ImportedComment.origin, ImportedComment.label, sa.func.count())
+        .where(ImportedComment.label.is_not(None), ImportedComment.comment_id.not_in(decided))
         .group_by(ImportedComment.origin, ImportedComment.label)
-        .order_by(ImportedComment.origin, ImportedComment.label)
-    )
-    return [(f"import:{origin}", label, n) for origin, label, n in rows]
+    ):
+        counts[f"import:{origin}"][label] += n
+    latest = sa.select(sa.func.max(SiteLabel.id)).group_by(SiteLabel.checked_comment_id)
+    for label, n in db.session.execute(
+        sa.select(SiteLabel.label, sa.func.count()).join(CheckedComment)
+        .where(SiteLabel.id.in_(latest), CheckedComment.is_test.is_(False)).group_by(SiteLabel.label)
+    ):
+        counts["akismet reports"][label] += n
+    return dict(counts)
 
 
-def site_label_examples(weight: float, session: so.Session) -> list[Example]:
+def site_label_examples(weight: float, session: so.Session) -> list[Labelled]:
     """What other sites' moderators reported through ``submit-spam``/``submit-ham``: the latest
     label per checked comment, weighted as a moderator's decision here (they are one)."""
     latest = sa.select(sa.func.max(SiteLabel.id)).group_by(SiteLabel.checked_comment_id)
     rows = session.execute(
         sa.select(CheckedComment.text, SiteLabel.label, CheckedComment.author, CheckedComment.url,
-                  CheckedComment.email)
+                  CheckedComment.email, SiteLabel.created_at)
         .join(CheckedComment, CheckedComment.id == SiteLabel.checked_comment_id)
         .where(SiteLabel.id.in_(latest), CheckedComment.is_test.is_(False))
         .order_by(SiteLabel.id)
     )
-    return [Example(text, dict(_LABELS[label]), "decisions", weight, author=author, website=url, email=email)
-            for text, label, author, url, email in rows if label in _LABELS]
+    return [Labelled(Example(text, dict(_LABELS[label]), "decisions", weight, author=author, website=url,
+                             email=email), at, None)
+            for text, label, author, url, email, at in rows if label in _LABELS]
 
 
 def decisions_dataset(target: str) -> Dataset:
@@ -322,7 +368,10 @@ def decide_all(comment_ids: list[int], action: str, moderator: Moderator, *, see
     comments = list(db.session.scalars(sa.select(Comment).where(Comment.id.in_(comment_ids)).order_by(Comment.id)))
     decisions = _change(comments, action, moderator, seen_status, label) if comments else []
     found, moved = {c.id for c in comments}, {d.comment_id for d in decisions}  # before the commit expires them
+    labelled_any = any(d.label is not None for d in decisions)
     db.session.commit()
+    if labelled_any:
+        given()
     refused = []
     for comment_id in comment_ids:
         if comment_id not in found:
@@ -331,3 +380,29 @@ def decide_all(comment_ids: list[int], action: str, moderator: Moderator, *, see
             status = db.session.get_one(Comment, comment_id).status
             refused.append(str(AlreadyDecided(comment_id, status, last_decider(comment_id))))
     return len(decisions), refused
+
+
+def label_all(comment_ids: list[int], label: str, moderator: Moderator) -> tuple[int, list[str]]:
+    """Label comments without moving them (the To label tab: an old site's removed comments), in one transaction.
+
+    A Decision row per comment records the label (action ``label``, status unchanged), so it teaches and is
+    audited like any decision. A comment another moderator labelled meanwhile keeps that label: a notice says so.
+    """
+    if label not in LABELS:
+        raise ValueError(f"unknown label {label!r}")
+    already = set(db.session.scalars(
+        sa.select(Decision.comment_id).where(Decision.comment_id.in_(comment_ids), Decision.label.is_not(None))))
+    comments = list(db.session.scalars(
+        sa.select(Comment).where(Comment.id.in_(comment_ids), Comment.id.not_in(already)).order_by(Comment.id)))
+    now = utcnow()
+    db.session.add_all([Decision(comment_id=c.id, moderator_id=moderator.id, created_at=now, action="label",
+                                 from_status=c.status, to_status=c.status, label=label,
+                                 model_version=c.model_version, scores=c.scores) for c in comments])
+    done = {c.id for c in comments}
+    db.session.commit()
+    if done:
+        given()
+    refused = [f"Comment #{cid} no longer exists." if cid not in already else
+               f"Comment #{cid} was already labelled by {last_decider(cid) or 'someone'}; its label was kept."
+               for cid in comment_ids if cid not in done]
+    return len(done), refused

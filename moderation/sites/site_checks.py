@@ -22,6 +22,7 @@ from ..comments.screening import score, settings
 from ..comments.submit import hash_ip, standing
 from ..extensions import db
 from ..models import ApiKey, CheckedComment, SiteLabel, Status
+from ..queue.decisions import given
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def report(key: ApiKey, comment: Submitted, *, spam: bool) -> SiteLabel | None:
     site_label = SiteLabel(checked_comment=checked, label=label)
     db.session.add(site_label)
     db.session.commit()
+    given()
     return site_label
 
 

@@ -237,35 +237,45 @@ def test_retrain_starts_one_job_at_a_time(client: FlaskClient, admin: Moderator,
         retrain.start_job(admin)
 
 
+def decide_many(article: Article, moderator: Moderator, per_kind: int = 12) -> None:
+    """Moderator decisions on comments of each kind: enough site labels to learn from and measure."""
+    rng = random.Random(1)
+    for i in range(per_kind):
+        for texts, action, label in ((OK, "approve", None), (SPAM, "spam", None), (TOXIC, "reject", "toxic")):
+            comment = make_comment(article, f"{rng.choice(texts)} {i}")
+            decide(comment.id, action, moderator, seen_status=Status.PENDING, label=label)
+
+
 @pytest.fixture
-def trained_job(app: Flask, registry: Registry, tiny_csv: Path, admin: Moderator, moderator: Moderator,
+def trained_job(app: Flask, registry: Registry, admin: Moderator, moderator: Moderator,
                 article: Article) -> TrainingJob:
-    app.config["TRAINING_DATA"] = [f"csv:{tiny_csv}", "csv:no/such/folder"]
-    comment = make_comment(article, "buy cheap followers now")
-    decide(comment.id, "spam", moderator, seen_status=Status.PENDING)
+    app.config["TRAINING_DATA"] = ["csv:no/such/folder"]  # a site run never reads public data
+    decide_many(article, moderator)
     job = TrainingJob(moderator_id=admin.id)
     db.session.add(job)
     db.session.commit()
     return retrain.run_job(job.id)
 
 
-def test_run_job_trains_a_candidate_without_promoting_it(trained_job: TrainingJob, registry: Registry,
-                                                         client: FlaskClient, admin: Moderator) -> None:
+def test_run_job_trains_a_site_candidate_without_promoting_it(trained_job: TrainingJob, registry: Registry,
+                                                              client: FlaskClient, admin: Moderator) -> None:
     job = trained_job
     assert job.state == "succeeded", job.message
     assert job.progress == 1.0 and job.finished_at is not None
-    assert "skipped csv:no/such/folder" in job.message
     versions = [v.version for v in registry.versions()]
     assert job.candidate_version in versions
     assert registry.active_version() != job.candidate_version
-    assert set(job.comparison["candidate"]) == {"spam", "toxic"}
-    assert set(job.comparison["active"]) == {"spam", "toxic"}
-    sources = {s["name"] for s in registry.card(job.candidate_version)["data"]}
-    assert "decisions" in sources
+    assert job.comparison["labels"] == 36 and job.comparison["labels_by_source"] == {"decisions": 36}
+    assert job.comparison["gate"]["reason"]
+    card = registry.card(job.candidate_version)
+    # The candidate keeps the base model's public fit and adds the site layer on top.
+    assert card["base"] == registry.active_version() and card["site"]["labels"] == 36
+    names = {s["name"] for s in card["data"]}
+    assert "decisions" in names and {s["name"] for s in registry.card(card["base"])["data"]} < names
 
     admin_client(client, admin)
     html = client.get("/admin/model").get_data(as_text=True)
-    assert f"candidate {job.candidate_version}" in html
+    assert f"Candidate {job.candidate_version}" in html
     assert f"/admin/jobs/{job.id}/promote" in html and f"/admin/jobs/{job.id}/discard" in html
     assert 'http-equiv="refresh"' not in html
 
@@ -297,13 +307,12 @@ def test_promote_job_switches_the_scorer_without_restart(trained_job: TrainingJo
     assert "is now the active model" in flashes(client)
 
 
-def test_run_job_without_data_fails_with_a_message(app: Flask, registry: Registry) -> None:
-    app.config["TRAINING_DATA"] = ["csv:no/such/folder"]
+def test_run_job_without_enough_labels_fails_with_a_message(app: Flask, registry: Registry) -> None:
     job = TrainingJob()
     db.session.add(job)
     db.session.commit()
     job = retrain.run_job(job.id)
-    assert job.state == "failed" and "no training data" in job.message and job.finished_at is not None
+    assert job.state == "failed" and "at least 10" in job.message and job.finished_at is not None
     assert retrain.running_job() is None
 
 

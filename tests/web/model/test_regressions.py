@@ -10,11 +10,10 @@ from flask.testing import FlaskClient
 from moderation.extensions import db
 from moderation.model import retrain
 from moderation.model.regressions import agrees, compare_models, override_cases
-from moderation.models import Article, Comment, Moderator, Status, TrainingJob
+from moderation.models import Article, Comment, ImportedComment, Moderator, Status, TrainingJob
 from moderation.queue.decisions import decide
 from tests.conftest import login
 from tests.model_versions import CLEAN, TOXIC, lenient_variant, shipped_registry
-from tests.web.model.test_admin import write_tiny_csv
 from training.registry import Registry
 
 #: An insult a moderator let through as banter: the shipped model holds it, the lenient candidate does not.
@@ -127,8 +126,13 @@ def test_model_page_lists_the_candidates_regressions_before_promotion(
 
 
 def test_retraining_reports_the_overrides_each_model_gets_right(
-        app: Flask, registry: Registry, cases: dict[str, Comment], admin: Moderator, tmp_path: Path) -> None:
-    app.config["TRAINING_DATA"] = [f"csv:{write_tiny_csv(tmp_path / 'tiny.csv')}"]
+        app: Flask, registry: Registry, cases: dict[str, Comment], admin: Moderator, article: Article) -> None:
+    # Enough labels for a site run, from an imported history: none of them an override.
+    for i in range(12):
+        for text, status, label in ((f"{CLEAN} {i}", Status.PUBLISHED, "ok"), (f"{TOXIC} {i}", Status.REJECTED, "toxic")):
+            imported = routed(article, text, status, "import.wxr")
+            db.session.add(ImportedComment(origin="wxr", external_id=f"{label}-{i}", comment=imported, label=label))
+    db.session.commit()
     job = TrainingJob(moderator_id=admin.id)
     db.session.add(job)
     db.session.commit()

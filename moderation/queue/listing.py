@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from training.evaluate import Thresholds
 
 from ..extensions import db
-from ..models import Comment, CommentSignature, Status, as_id
+from ..models import Comment, CommentSignature, Decision, ImportedComment, Status, as_id
 from . import spotcheck
 
 TABS: dict[str, Status | None] = {
@@ -30,7 +30,11 @@ TABS: dict[str, Status | None] = {
     "all": None,
     #: Published comments drawn for a spot-check that nobody has labelled yet (see spotcheck.py).
     "spotcheck": Status.PUBLISHED,
+    #: An old site's removed comments imported with ``--rejected-as review``, waiting for a label.
+    "to-label": None,
 }
+#: The tab's own order when the URL names none: what the model is least sure of first, in To label.
+DEFAULT_SORT = {"to-label": "uncertainty"}
 SORTS = ("risk", "uncertainty", "newest", "oldest")
 PER_PAGE = 25
 
@@ -46,7 +50,7 @@ class QueueQuery:
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> QueueQuery:
         tab = args.get("tab", "pending")
-        sort = args.get("sort", "risk")
+        sort = args.get("sort") or DEFAULT_SORT.get(tab, "risk")
         article = args.get("article", "")
         page = args.get("page", "1")
         return cls(
@@ -92,7 +96,16 @@ def counts() -> dict[str, int]:
     result["all"] = sum(by_status.values())
     result["spotcheck"] = db.session.scalar(
         sa.select(sa.func.count(Comment.id)).where(Comment.status == Status.PUBLISHED, spotcheck.unchecked())) or 0
+    result["to-label"] = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(to_label())) or 0
     return result
+
+
+def to_label() -> sa.ColumnElement[bool]:
+    """Imported for a moderator to label ("review") and not labelled since."""
+    return sa.and_(
+        Comment.id.in_(sa.select(ImportedComment.comment_id).where(ImportedComment.label == "review")),
+        ~sa.exists().where(Decision.comment_id == Comment.id, Decision.label.is_not(None)),
+    )
 
 
 def _filters(query: QueueQuery) -> list[sa.ColumnElement[bool]]:
@@ -102,6 +115,8 @@ def _filters(query: QueueQuery) -> list[sa.ColumnElement[bool]]:
         conditions.append(Comment.status == status)
     if query.tab == "spotcheck":
         conditions.append(spotcheck.unchecked())
+    if query.tab == "to-label":
+        conditions.append(to_label())
     if query.article_id is not None:
         conditions.append(Comment.article_id == query.article_id)
     if query.author:

@@ -15,16 +15,18 @@ from ..model.thresholds import overrides
 from ..models import Article, Comment, Status, as_id
 from .decisions import (
     ACTIONS,
+    LABELS,
     REJECT_LABELS,
     AlreadyDecided,
     ban,
     decide,
     decide_all,
     default_reject_label,
+    label_all,
     repeat_spammers,
 )
 from .highlights import highlight_terms
-from .listing import TABS, QueueQuery, counts, fetch, group_members
+from .listing import DEFAULT_SORT, TABS, QueueQuery, counts, fetch, group_members
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 
@@ -58,11 +60,29 @@ def index() -> str:
     return render_template(
         "queue/index.html", query=query, page=page, counts=counts(), tabs=TABS, form=ActionForm(),
         parents=parents, articles=articles, suggest_ban=suggest_ban, reject_labels=REJECT_LABELS, terms=terms,
-        default_label=default_reject_label, precedents=precedents, kinds=kinds,
+        default_label=default_reject_label, precedents=precedents, kinds=kinds, default_sorts=DEFAULT_SORT,
     )
 
 
+#: A To label button's action: "label:ok", "label:spam", "label:toxic" (the comment keeps its status).
+LABEL_PREFIX = "label:"
+
+
+def _label(comment_ids: list[int], action: str) -> int:
+    """Record the label a To label action names on the comments; notices for those labelled meanwhile."""
+    label = action.removeprefix(LABEL_PREFIX)
+    if label not in LABELS:
+        flash(f"{label!r} is not a label.", "error")
+        return 0
+    done, refused = label_all(comment_ids, label, current_user)
+    if refused:
+        flash(f"{len(refused)} left as they were: {refused[0]}", "error")
+    return done
+
+
 def _apply(comment_id: int, action: str, seen: str, label: str | None) -> bool:
+    if action.startswith(LABEL_PREFIX):
+        return _label([comment_id], action) == 1
     try:
         decide(comment_id, action, current_user, seen_status=Status(seen), label=label)
         return True
@@ -77,10 +97,12 @@ def _apply_group(query: QueueQuery, comment_id: int, action: str, seen: str, lab
                  group: int, up_to: int) -> int:
     """A decision on a group row: every member the moderator was shown, each with its own check and audit entry."""
     status = next((s for s in Status if s.value == seen), None)
-    if action not in ACTIONS or status is None:
+    if (action not in ACTIONS and not action.startswith(LABEL_PREFIX)) or status is None:
         flash(f"Comment #{comment_id} cannot take the action {action!r}.", "error")
         return 0
     members = sorted(set(group_members(query, group, status, up_to)) | {comment_id})
+    if action.startswith(LABEL_PREFIX):
+        return _label(members, action)
     done, refused = decide_all(members, action, current_user, seen_status=status, label=label)
     if refused:
         flash(f"{len(refused)} of the group left as they were: {refused[0]}", "error")
@@ -112,7 +134,7 @@ def bulk() -> Response:
     if not ActionForm().validate_on_submit():
         abort(400, "The form had expired. Reload the queue and try again.")
     action = request.form.get("action", "")
-    if action not in ACTIONS:
+    if action not in ACTIONS and not action.startswith(LABEL_PREFIX):
         flash("Choose an action for the selected comments.", "error")
         return back(query)
     done = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import html
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,17 +29,22 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from flask import Flask, current_app
 
+from ..comments import similarity
 from ..comments.articles import slugify
 from ..comments.submit import hash_ip
 from ..comments.thread_cache import thread_changed
 from ..extensions import db
 from ..model.scoring import ScoringUnavailable, get_scorer
-from ..models import Article, Comment, ImportedComment, Status, utcnow
+from ..models import Article, Comment, ImportedComment, ImportRun, Status, utcnow
+from ..queue.decisions import given
 
 Origin = Literal["wxr", "disqus"]
 ORIGIN_NAMES: dict[str, str] = {"wxr": "WordPress", "disqus": "Disqus"}
-#: The status an imported comment teaches, with ``--labels``: only the old site's clear verdicts.
+#: The status an imported comment teaches, with ``--labels``: the old site's clear verdicts. What its removed
+#: comments (WordPress trash, Disqus deleted) teach depends on how the site used removal: ``--rejected-as``.
 IMPORT_LABELS: dict[Status, str] = {Status.PUBLISHED: "ok", Status.SPAM: "spam"}
+#: ``--rejected-as``: removed comments are toxic, or spam, or wait for a moderator's label ("review").
+REJECTED_AS = ("toxic", "spam", "review")
 #: The ``ImportedComment.external_id`` column: a longer id is skipped, never cut (two cut ids could collide).
 EXTERNAL_ID_LENGTH = 300
 #: Comments written to the database at a time: fewer round trips, bounded memory.
@@ -439,6 +445,8 @@ class ImportReport:
     #: Replies nested deeper than COMMENT_MAX_DEPTH: attached to the deepest allowed ancestor.
     flattened: int = 0
     labels: Counter[str] = field(default_factory=Counter)
+    #: What removed comments were labelled as (``--rejected-as``), or None.
+    rejected_as: str | None = None
     scored: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -452,9 +460,15 @@ class ImportReport:
             out.append(f"Attached to the top level (parent missing): {self.orphans}.")
         if self.flattened:
             out.append(f"Attached higher up (nested deeper than the site allows): {self.flattened}.")
-        if self.labels:
+        taught = {label: n for label, n in self.labels.items() if label != "review"}
+        if taught:
             out.append("Training labels recorded (source import:" + self.origin + "): "
-                       + ", ".join(f"{n} {label}" for label, n in sorted(self.labels.items())) + ".")
+                       + ", ".join(f"{n} {label}" for label, n in sorted(taught.items()))
+                       + (f" (removed comments as {self.rejected_as})"
+                          if self.rejected_as in taught else "") + ".")
+        if self.labels["review"]:
+            out.append(f"Removed comments waiting for a moderator's label (queue tab To label): "
+                       f"{self.labels['review']}.")
         if total:
             out.append(f"Scored by the active model (status kept): {self.scored} of {total}.")
         skipped = sum(self.skipped.values())
@@ -489,13 +503,22 @@ def _scores(texts: list[str], enabled: bool) -> tuple[str | None, list[dict[str,
     return version, list(scores)
 
 
-def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = True) -> ImportReport:
+def import_parsed(parsed: ParsedExport, *, labels: bool = False, rejected_as: str | None = None,
+                  score: bool = True, filename: str = "") -> ImportReport:
     """Store what was parsed: new articles, then comments parents first; all in one transaction.
 
     A comment imported before (same origin and id) is skipped; with ``labels``
     it still gets the label it lacked, so ``--labels`` can be added on a second run.
+    With ``labels``, removed comments are labelled ``rejected_as`` (none when it is None); "review" ones
+    wait in the queue's To label tab, near-duplicates grouped, so a wave takes one decision.
     """
-    report = ImportReport(parsed.origin, skipped=Counter(parsed.skipped), notes=list(parsed.notes))
+    if rejected_as is not None and rejected_as not in REJECTED_AS:
+        raise ValueError(f"rejected_as must be one of {', '.join(REJECTED_AS)}")
+    verdicts = {**IMPORT_LABELS, **({Status.REJECTED: rejected_as} if rejected_as else {})} if labels else {}
+    report = ImportReport(parsed.origin, skipped=Counter(parsed.skipped), notes=list(parsed.notes),
+                          rejected_as=rejected_as if labels else None)
+    run = ImportRun(origin=parsed.origin, filename=filename[:300], rejected_as=rejected_as if labels else None)
+    db.session.add(run)
     articles = {post.key: _article(post, report) for post in parsed.posts}
     before = {row.external_id: row for row in db.session.scalars(
         sa.select(ImportedComment).where(ImportedComment.origin == parsed.origin))}
@@ -503,6 +526,7 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
     report.orphans += cut
     max_depth = current_app.config["COMMENT_MAX_DEPTH"]
     stored: dict[str, Comment] = {}
+    to_group: list[Comment] = []
     version, scores = _scores([item.text for item in ordered if item.external_id not in before
                                and len(item.external_id) <= EXTERNAL_ID_LENGTH], score)
     fresh = iter(scores)
@@ -510,12 +534,12 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
         if len(item.external_id) > EXTERNAL_ID_LENGTH:
             report.skipped["id longer than 300 characters"] += 1
             continue
-        label = IMPORT_LABELS.get(item.status) if labels else None
+        label = verdicts.get(item.status)
         previous = before.get(item.external_id)
         if previous is not None:
             report.skipped["imported before"] += 1
             if label and previous.label is None:
-                previous.label = label
+                previous.label, previous.run = label, run
                 report.labels[label] += 1
             stored[item.external_id] = previous.comment
             continue
@@ -543,23 +567,33 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, score: bool = T
         )
         db.session.add(comment)
         db.session.add(ImportedComment(origin=parsed.origin, external_id=item.external_id,
-                                       comment=comment, label=label))
+                                       comment=comment, label=label, run=run))
+        if label == "review":
+            to_group.append(comment)
         stored[item.external_id] = comment
         report.imported[item.status.value] += 1
         if sum(report.imported.values()) % FLUSH_EVERY == 0:
             db.session.flush()
         if label:
             report.labels[label] += 1
+    db.session.flush()
+    for comment in to_group:
+        similarity.index(comment, similarity.near(comment.text))
     for article_id in {c.article_id for c in stored.values()}:
         thread_changed(article_id)
+    run.comments, run.labels = sum(report.imported.values()), dict(report.labels)
     db.session.commit()
+    if any(label != "review" for label in report.labels):
+        given()
     return report
 
 
-def import_file(origin: str, raw: bytes, *, labels: bool = False, score: bool = True) -> ImportReport:
+def import_file(origin: str, raw: bytes, *, labels: bool = False, rejected_as: str | None = None,
+                score: bool = True, filename: str = "") -> ImportReport:
     if origin not in PARSERS:
         raise ImportFormatError(f"unknown format {origin!r}; use one of {', '.join(PARSERS)}")
-    return import_parsed(PARSERS[origin](raw), labels=labels, score=score)
+    return import_parsed(PARSERS[origin](raw), labels=labels, rejected_as=rejected_as, score=score,
+                         filename=filename)
 
 
 def register_commands(app: Flask) -> None:
@@ -568,12 +602,23 @@ def register_commands(app: Flask) -> None:
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--labels", is_flag=True,
                   help="Record imported approved and spam comments as training labels (source import:FORMAT).")
+    @click.option("--rejected-as", type=click.Choice(REJECTED_AS),
+                  help="With --labels: what the old site's removed comments (trash, deleted) were: toxic, spam, "
+                       "or review (a moderator labels them in the queue's To label tab).")
     @click.option("--no-scores", is_flag=True, help="Do not score imported comments (their status is kept anyway).")
-    def import_comments(origin: str, path: Path, labels: bool, no_scores: bool) -> None:
+    def import_comments(origin: str, path: Path, labels: bool, rejected_as: str | None, no_scores: bool) -> None:
         """Import a WordPress (wxr) or Disqus export's articles and comments; running it twice adds nothing."""
+        if rejected_as and not labels:
+            raise click.UsageError("--rejected-as says what removed comments teach: use it with --labels.")
+        started = time.perf_counter()
         try:
-            report = import_file(origin, path.read_bytes(), labels=labels, score=not no_scores)
+            report = import_file(origin, path.read_bytes(), labels=labels, rejected_as=rejected_as,
+                                 score=not no_scores, filename=path.name)
         except ImportFormatError as exc:
             raise click.ClickException(f"{path}: {exc}") from None
         for line in report.lines():
             click.echo(line)
+        seconds = time.perf_counter() - started
+        total = sum(report.imported.values())
+        click.echo(f"Took {seconds:.1f} s ({total / seconds:,.0f} comments/s)." if total else
+                   f"Took {seconds:.1f} s.")

@@ -12,11 +12,12 @@ from flask_login import current_user
 from training.registry import RegistryError
 
 from ..accounts.access import admin_required
+from ..comments import reports
 from ..extensions import db
 from ..forms import ActionForm, action_checked
 from ..models import TrainingJob, as_id, utcnow
 from ..queue import erasure, spotcheck
-from ..queue.decisions import decisions_since, disagreement_by_week, import_label_counts
+from ..queue.decisions import decisions_since, disagreement_by_week, import_label_counts, report_label_counts
 from . import retrain, shadow, thresholds
 from .regressions import newly_wrong_with_comments
 from .scoring import get_scorer
@@ -75,6 +76,7 @@ def index() -> str:
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
         **_workbench(registry, versions),
         import_labels=import_label_counts(),
+        report_summary=reports.summary(), report_labels=report_label_counts(current_app.config["DECISION_WEIGHT"]),
         regressions=newly_wrong_with_comments((job.comparison or {}).get("overrides")) if job else [],
         **_shadow_context(),
         scoring_failure=getattr(get_scorer(), "last_failure", None),

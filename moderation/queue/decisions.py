@@ -22,6 +22,7 @@ from flask import current_app
 
 from training.datasets import Dataset, DatasetError, Example
 
+from ..comments import reports
 from ..comments.thread_cache import thread_changed
 from ..extensions import db
 from ..models import (
@@ -114,6 +115,8 @@ def _change(comments: list[Comment], action: str, moderator: Moderator, seen_sta
                           model_version=c.model_version, scores=c.scores)
                  for c in comments if c.id in moved]
     db.session.add_all(decisions)
+    db.session.flush()  # the decisions' ids, which the reports they settle record
+    reports.resolve(decisions)
     for article_id in sorted({c.article_id for c in comments if c.id in moved}):
         thread_changed(article_id)
     return decisions
@@ -140,21 +143,41 @@ def training_examples(weight: float, session: so.Session | None = None) -> list[
 
     Marks of spot-checked comments come out with the source ``spotcheck``: they are
     the only labels of a random sample of published comments, not of comments the
-    model chose to hold. Decisions of erased comments have no comment and yield nothing.
+    model chose to hold. A decision that settled readers' reports comes out with the
+    source ``reports``; an upheld one weighs more by ``REPORT_LABEL_WEIGHT`` for each
+    reader who reported it (weighed: :func:`.reports.label_readers`). Decisions of
+    erased comments have no comment, and deleted comments no text: they yield nothing.
     """
     session = session or db.session
     rows = session.execute(
-        sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
+        sa.select(Decision.id, Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
                   SpotCheck.comment_id.is_not(None))
         .join(Comment, Comment.id == Decision.comment_id)
         .outerjoin(SpotCheck, SpotCheck.comment_id == Comment.id)
         .where(Decision.id.in_(latest_labelled_decisions()))
         .order_by(Decision.id)
     )
-    examples = [Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
-                        author=author, website=url or "", email=email)
-                for text, label, author, url, email, checked in rows if label in _LABELS]
+    readers = reports.label_readers(session)
+    per_reader = current_app.config["REPORT_LABEL_WEIGHT"]
+    examples = []
+    for decision_id, text, label, author, url, email, checked in rows:
+        if label not in _LABELS or not text:
+            continue
+        source = "reports" if decision_id in readers else SPOTCHECK_SOURCE if checked else "decisions"
+        examples.append(Example(text, dict(_LABELS[label]), source, weight + per_reader * readers.get(decision_id, 0.0),
+                                author=author, website=url or "", email=email))
     return examples + import_examples(session) + site_label_examples(weight, session)
+
+
+def report_label_counts(weight: float) -> list[tuple[str, int, float]]:
+    """``(label, comments, total weight)`` of the labels reports give the next training, for the Model page."""
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for example in training_examples(weight):
+        if example.source == "reports":
+            label = next((name for name, value in example.labels.items() if value), "ok")
+            totals[label][0] += 1
+            totals[label][1] += example.weight
+    return [(label, int(n), total) for label, (n, total) in sorted(totals.items())]
 
 
 def import_examples(session: so.Session) -> list[Example]:

@@ -25,6 +25,7 @@ from ..sites.openapi import document
 from . import edits, reports
 from .forms import CommentForm, EditForm, ReportForm
 from .rendering import comment_html, link
+from .report_weights import REASONS
 from .submit import Client, Draft, SubmitError, hash_ip, submit
 from .thread_cache import kept
 from .threads import Node, thread_page
@@ -86,7 +87,7 @@ def comments(slug: str) -> Response:
             article={"slug": article.slug, "title": article.title, "comments_open": article.comments_open,
                      "url": url_for("articles.show", slug=article.slug, _external=True)},
             count=page.count, page=page.page, pages=page.pages, max_depth=current_app.config["COMMENT_MAX_DEPTH"],
-            comments=[_node(n) for n in page.nodes],
+            comments=[_node(n) for n in page.nodes], report_reasons=REASONS,
         )
 
     key = ("api", article.id, article.thread_version, article.comments_open, number, request.host_url)

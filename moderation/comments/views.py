@@ -11,6 +11,7 @@ from ..models import Article, Comment, Status, as_id
 from ..sites.notifications import mail_enabled, subscribe
 from . import edits
 from .forms import CommentForm
+from .report_weights import REASONS
 from .submit import Client, Draft, SubmitError, submit
 from .thread_cache import rendered_thread
 from .threads import page_of, published_count
@@ -82,6 +83,7 @@ def render_article(article: Article, form: CommentForm, status: int = 200, error
         reply_to=parent,
         error=error,
         max_depth=current_app.config["COMMENT_MAX_DEPTH"],
+        reasons=REASONS,
     ), status
 
 

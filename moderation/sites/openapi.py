@@ -158,6 +158,8 @@ SCHEMAS: dict[str, Any] = {
             "pages": {"type": "integer"},
             "max_depth": {"type": "integer", "description": "How deep replies may nest."},
             "comments": {"type": "array", "items": _ref("Comment")},
+            "report_reasons": {"type": "object", "additionalProperties": {"type": "string"},
+                               "description": "The reasons a report may give, with their labels for readers."},
         },
     },
     "NewComment": {

@@ -224,3 +224,12 @@ def test_reports_and_their_weighing_show_on_the_model_page(
     section = page[page.index('id="reports"'):]
     assert re.search(r'class="published-then-upheld">1<', section)
     assert re.search(r"<td>toxic</td><td>1</td><td>12.0</td>", section)
+
+
+def test_the_report_thresholds_and_edit_window_show_on_the_settings_page(
+        app: Flask, client: FlaskClient, article: Article, moderator: Moderator) -> None:
+    login(client, moderator.email)
+    page = client.get("/moderation/articles").get_data(as_text=True)
+    assert 'class="hide-after">3<' in page and 'class="note-share">50%<' in page
+    assert "spam 0.25, toxic 0.25" in page  # half of the stub model's review thresholds
+    assert 'class="edit-window">15 minutes<' in page

@@ -20,8 +20,9 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import NotFound, TooManyRequests
 
+from ..errors import error_response
 from ..extensions import db, limiter
 from ..forms import ActionForm
 from ..models import Article, Comment
@@ -144,8 +145,11 @@ def delete(slug: str, comment_id: int) -> Response | tuple[str, int]:
 
 @bp.errorhandler(CSRFError)
 def csrf_refused(exc: CSRFError) -> tuple[str | Response, int]:
-    article, comment = _comment(**(request.view_args or {}))
     message = "The form had expired, so nothing was sent. Please try again."
+    try:
+        article, comment = _comment(**(request.view_args or {}))
+    except NotFound as missing:  # raised here, it would be a 500: answer as the view would have
+        return error_response(404, missing.description)
     if request.endpoint == "reader.report":
         return _report_page(article, comment, ReportForm(), 400, message)
     if request.endpoint == "reader.edit":
@@ -156,6 +160,9 @@ def csrf_refused(exc: CSRFError) -> tuple[str | Response, int]:
 
 @bp.errorhandler(TooManyRequests)
 def rate_limited(exc: TooManyRequests) -> tuple[str | Response, int]:
-    article, comment = _comment(**(request.view_args or {}))
-    return _report_page(article, comment, ReportForm(), 429,
-                        "You have sent many reports in a short time. Please wait a while before sending more.")
+    message = "You have sent many reports in a short time. Please wait a while before sending more."
+    try:
+        article, comment = _comment(**(request.view_args or {}))
+    except NotFound:
+        return error_response(429, message)
+    return _report_page(article, comment, ReportForm(), 429, message)

@@ -233,3 +233,9 @@ def test_the_report_thresholds_and_edit_window_show_on_the_settings_page(
     assert 'class="hide-after">3<' in page and 'class="note-share">50%<' in page
     assert "spam 0.25, toxic 0.25" in page  # half of the stub model's review thresholds
     assert 'class="edit-window">15 minutes<' in page
+
+
+def test_an_expired_form_on_a_missing_comment_is_a_404_not_a_500(client: FlaskClient, article: Article) -> None:
+    for action in ("report", "edit", "delete"):
+        response = client.post(f"/articles/{article.slug}/comments/999/{action}", data={"reason": "spam"})
+        assert response.status_code == 404 and "no such comment" in response.get_data(as_text=True)

@@ -72,6 +72,21 @@ class Defaults:
     #: as origins: ["https://www.example-news.org"]. Reading needs no entry.
     EMBED_ORIGINS: list[str] = []
 
+    # --- Readers help moderate: reports and authors' edits ----------------------
+    #: Readers whose reports, weighed (README, "Reports"), add up to this many distinct reporters hide a
+    #: published comment from readers until a moderator decides.
+    REPORT_HIDE_AFTER = 3
+    #: A report on a published comment whose score for a label is at or above this share of that label's
+    #: review threshold (its "note point") sends it back to Pending at once.
+    REPORT_NOTE_SHARE = 0.5
+    #: What one reader's upheld report adds to the weight of the moderator's label on that comment
+    #: (the label itself weighs DECISION_WEIGHT, as any decision).
+    REPORT_LABEL_WEIGHT = 2.0
+    #: Per IP, over all comments.
+    REPORT_RATE_LIMIT = "10 per minute; 100 per day"
+    #: How long after posting an author may edit or delete their comment (0: never).
+    EDIT_WINDOW_SECONDS = 15 * 60
+
     # --- Rate limits (Flask-Limiter) ---------------------------------------
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"

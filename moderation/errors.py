@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -42,8 +43,43 @@ def error_response(code: int, message: str | None = None) -> tuple[Response | st
     return render_template("error.html", code=code, message=message), code
 
 
+#: No body this app reads nests deeper than a few levels; a deeper one is malformed, not work to do.
+MAX_JSON_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a decoded JSON value, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with request bodies nested deeper than ``MAX_JSON_DEPTH`` refused as malformed.
+
+    Python's decoder recurses once per level, so a body nested 10,000 levels
+    deep raised RecursionError, a 500; and anything that walks a decoded value
+    recursively (``str()`` of it, :func:`_strings`) could do the same with less.
+    A ``ValueError`` here is what Flask treats as a malformed body: a 400 with
+    a message, or None for ``get_json(silent=True)``.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from exc
+        if _depth(value) > MAX_JSON_DEPTH:
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        return value
+
+
 def _strings(value: Any) -> Iterator[str]:
-    """Every string inside a decoded JSON value."""
+    """Every string inside a decoded JSON value (bounded in depth by :class:`BoundedJSONProvider`)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
@@ -95,6 +131,7 @@ def database_unavailable(exc: OperationalError | InterfaceError) -> tuple[Respon
 
 
 def register(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
     app.before_request(refuse_nul)
     app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(InterfaceError, database_unavailable)

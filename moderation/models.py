@@ -121,6 +121,13 @@ class Comment(db.Model):
     #: so disagreement between model and moderators can be counted.
     routed_status: so.Mapped[Status] = so.mapped_column(_enum(Status, "comment_routed_status"))
     decided_at: so.Mapped[datetime | None] = so.mapped_column()
+    #: When its author last edited it; the texts before are in ``CommentEdit``. Moderators see it marked "edited".
+    edited_at: so.Mapped[datetime | None] = so.mapped_column()
+    #: When its author deleted it (or an import brought it in deleted). Its text and author are gone; readers
+    #: see "comment deleted" in its place while it has visible replies; it leaves the queue and training.
+    deleted_at: so.Mapped[datetime | None] = so.mapped_column()
+    #: When enough readers' reports hid it from readers (``REPORT_HIDE_AFTER``); a moderator's decision clears it.
+    hidden_at: so.Mapped[datetime | None] = so.mapped_column()
 
     article: so.Mapped[Article] = so.relationship(back_populates="comments")
     parent: so.Mapped[Comment | None] = so.relationship(remote_side=[id])
@@ -531,3 +538,56 @@ class Setting(db.Model):
     updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("moderators.id"))
 
     updated_by: so.Mapped[Moderator | None] = so.relationship()
+
+
+
+# --- Readers help moderate: reports and authors' edits (moderation/comments/reports.py, edits.py) ---------
+
+
+class Report(db.Model):
+    """A reader's "this should not be here" on a published comment, until a moderator upholds or dismisses it.
+
+    A reader is their browser's ``reader`` cookie (one report per comment each),
+    or their IP hash when they come without it. ``network`` is a keyed hash of
+    the address's /24 (IPv4) or /48 (IPv6): reports from one network count once.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (sa.UniqueConstraint("comment_id", "reader"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"))  # indexed by the unique pair
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: "spam", "abusive", "offtopic" or "other"
+    reason: so.Mapped[str] = so.mapped_column(sa.String(16))
+    note: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    reader: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    ip_hash: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    network: so.Mapped[str] = so.mapped_column(sa.String(64))
+    #: "open", then "upheld" (the comment was rejected) or "dismissed" (a moderator kept it)
+    state: so.Mapped[str] = so.mapped_column(sa.String(16), default="open", index=True)
+    resolved_at: so.Mapped[datetime | None] = so.mapped_column()
+    #: The moderator decision that resolved it.
+    decision_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("decisions.id"))
+
+    comment: so.Mapped[Comment] = so.relationship()
+
+
+class CommentEdit(db.Model):
+    """An author's edit or deletion of their own comment: the audit record, with the text before it."""
+
+    __tablename__ = "comment_edits"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    #: "edit" or "delete"
+    action: so.Mapped[str] = so.mapped_column(sa.String(8))
+    text_before: so.Mapped[str] = so.mapped_column(sa.Text)
+    status_before: so.Mapped[Status] = so.mapped_column(_enum(Status, "comment_edit_status_before"))
+    status_after: so.Mapped[Status] = so.mapped_column(_enum(Status, "comment_edit_status_after"))
+    #: How the edited text was routed ("threshold.spam.high"); for a deletion, "author.delete".
+    route_rule: so.Mapped[str] = so.mapped_column(sa.String(64))
+    scores_before: so.Mapped[dict[str, float] | None] = so.mapped_column(sa.JSON)
+
+    comment: so.Mapped[Comment] = so.relationship()

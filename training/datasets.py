@@ -258,7 +258,26 @@ def _sms(path: Path) -> Dataset:
     return Dataset(f"sms:{path}", examples, skipped, digest)
 
 
-_WP = "{http://wordpress.org/export/%s/}"
+#: The ``wp`` namespace of a WordPress export in every form WordPress has written it: versions 1.0 to 1.2,
+#: ``http://`` from WordPress.org's exporter and ``https://`` from WordPress.com's (its theme-unit-test export).
+WXR_NAMESPACE = re.compile(r"https?://wordpress\.org/export/1\.[012]/")
+
+
+def wxr_namespace(root: ElementTree.Element) -> str | None:
+    """The ``{uri}`` prefix of the export's ``wp:`` elements, or None when no element uses one.
+
+    Read from the elements rather than guessed from a version list, so an export
+    is recognised however its exporter spelled the namespace (``wp:excerpt``'s
+    ``.../1.2/excerpt/`` is another namespace and does not match).
+    """
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            uri = element.tag[1:].partition("}")[0]
+            if WXR_NAMESPACE.fullmatch(uri):
+                return "{" + uri + "}"
+    return None
+
+
 #: WordPress comment status -> labels; "0" (never decided) teaches nothing.
 _WXR_STATUS = {"1": {"spam": False, "toxic": False}, "spam": {"spam": True}, "trash": {"toxic": True}}
 
@@ -272,8 +291,7 @@ def _wxr(path: Path) -> Dataset:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
         raise DatasetError(f"{path.name}: not well-formed XML: {exc}") from exc
-    version = next((v for v in ("1.2", "1.1", "1.0") if root.find(f".//{_WP % v}comment") is not None), "1.2")
-    wp = _WP % version
+    wp = wxr_namespace(root) or "{http://wordpress.org/export/1.2/}"
     examples = []
     for comment in root.iter(f"{wp}comment"):
         kind = (comment.findtext(f"{wp}comment_type") or "").strip()

@@ -3,8 +3,10 @@
 Here: ``submit`` (validate, screen, store), ``screening`` (the model's scores
 and the site's rules), ``policy`` (routing), ``wordlists``, ``similarity``
 (near-duplicates), ``threads`` and ``thread_cache`` (what a reader sees),
-``rendering`` (text to safe HTML), ``articles``; the article pages
-(``views``) and the public JSON API (``api_views``).
+``rendering`` (text to safe HTML), ``articles``, ``reports`` and
+``report_weights`` (readers' reports), ``edits`` (authors' edits within the
+window); the article pages (``views``), reports, edits and deletions
+(``reader_views``) and the public JSON API (``api_views``).
 
 May import: the shared core (``moderation.config``, ``extensions``, ``models``,
 ``forms``), ``training``, and the plain functions of other areas: the model's
@@ -17,10 +19,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The article pages and the JSON API, the comment-text filters every template uses, ``import-article``."""
-    from . import api_views, articles, views
+    from . import api_views, articles, reader_views, views
     from .rendering import comment_html, highlight, link
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(reader_views.bp)
     app.register_blueprint(api_views.bp)
     app.add_template_filter(comment_html, "comment_html")
     app.add_template_filter(highlight, "highlight")

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import URL, Email, InputRequired, Length, Optional, ValidationError
 
 from ..config import Defaults
 from ..forms import not_blank
 from ..models import as_id
+from .report_weights import REASONS
 
 
-class CommentForm(FlaskForm):
-    """WordPress's field names, so existing habits, themes and browser autofill carry over."""
-
-    comment = TextAreaField(
+def _comment_text() -> TextAreaField:
+    """The comment's text field, the same wherever a reader types one (a new comment or an edit)."""
+    return TextAreaField(
         "Comment",
         validators=[
             InputRequired("Please type a comment."),
@@ -22,6 +22,12 @@ class CommentForm(FlaskForm):
                    message=f"Comments are limited to {Defaults.COMMENT_MAX_LENGTH:,} characters."),
         ],
     )
+
+
+class CommentForm(FlaskForm):
+    """WordPress's field names, so existing habits, themes and browser autofill carry over."""
+
+    comment = _comment_text()
     author = StringField(
         "Name",
         validators=[
@@ -56,3 +62,19 @@ class CommentForm(FlaskForm):
 
     def parent_id(self) -> int | None:
         return as_id(self.comment_parent.data)
+
+
+class ReportForm(FlaskForm):
+    """A reader's report: why the comment should not be here, and a short note (needed for "something else")."""
+
+    #: Values only (tuples are deprecated in WTForms 3.3); the template labels them from ``REASONS``.
+    reason = RadioField("Why should this comment not be here?", choices=list(REASONS),
+                        validators=[InputRequired("Please choose why this comment should not be here.")])
+    note = StringField("A short note for the moderators", validators=[
+        Length(max=300, message="Notes are limited to 300 characters.")])
+
+
+class EditForm(FlaskForm):
+    """An author's new text for their comment."""
+
+    comment = _comment_text()

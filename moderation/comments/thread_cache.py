@@ -10,8 +10,9 @@ Every worker reads the counter with the article, so all of them see a change
 at once, with no cache server and nothing to expire.
 
 A reader with a held comment of their own on the article sees a thread that
-no one else sees ("awaiting moderation"): theirs is rendered for them and never
-kept, so the copy others get never shows it.
+no one else sees ("awaiting moderation"), and so does an author who may still
+edit or delete a comment (the links are theirs alone): theirs is rendered for
+them and never kept, so the copy others get never shows it.
 """
 from __future__ import annotations
 
@@ -89,16 +90,18 @@ class RenderedThread:
     count: int
 
 
-def rendered_thread(article: Article, own_ids: Collection[int], page: int, per_page: int) -> RenderedThread:
-    """The thread's HTML for this reader: the kept copy, unless they have a held comment of their own here."""
+def rendered_thread(article: Article, own_ids: Collection[int], page: int, per_page: int,
+                    editable: Collection[int] = ()) -> RenderedThread:
+    """The thread's HTML for this reader: the kept copy, unless they have a held comment of their own here
+    or comments they may still edit (``editable``, from :func:`.edits.editable`)."""
     own = own_ids if has_held_own(article, own_ids) else ()
 
     def render() -> RenderedThread:
         thread = thread_page(article, own, page, per_page)
-        html = render_template("comments/_thread.html", article=article, thread=thread,
+        html = render_template("comments/_thread.html", article=article, thread=thread, editable=set(editable),
                                max_depth=current_app.config["COMMENT_MAX_DEPTH"])
         return RenderedThread(Markup(html), thread.count)
 
-    if own:
+    if own or editable:
         return render()
     return kept(("page", article.id, article.thread_version, article.comments_open, page, per_page), render)

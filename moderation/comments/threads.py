@@ -1,5 +1,9 @@
 """The comment thread of an article as a reader sees it: published comments
 plus the reader's own held ones, nested, oldest first, paged by top-level comment.
+
+A comment its author deleted stays as a "comment deleted" placeholder while it
+has replies to show, so the thread keeps its shape; one that readers' reports
+hid (``hidden_at``) is not shown until a moderator decides.
 """
 from __future__ import annotations
 
@@ -26,7 +30,11 @@ class Node:
 
     @property
     def awaiting(self) -> bool:
-        return self.comment.status in HELD
+        return self.comment.status in HELD and self.comment.deleted_at is None
+
+    @property
+    def deleted(self) -> bool:
+        return self.comment.deleted_at is not None
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,9 @@ class ThreadPage:
 
 
 def _visible(own_ids: Collection[int]) -> sa.ColumnElement[bool]:
-    """Published, or held and the reader's own."""
-    visible = Comment.status == Status.PUBLISHED
+    """Published and not hidden by reports, a deleted comment's placeholder, or held and the reader's own."""
+    visible = sa.or_(sa.and_(Comment.status == Status.PUBLISHED, Comment.hidden_at.is_(None)),
+                     Comment.deleted_at.is_not(None))
     if own_ids:
         visible = sa.or_(visible, sa.and_(Comment.id.in_(own_ids), Comment.status.in_(HELD)))
     return visible
@@ -57,7 +66,8 @@ def visible_comments(article: Article, own_ids: Collection[int]) -> list[Comment
 
 
 def build_tree(comments: list[Comment]) -> list[Node]:
-    """Nest replies under their parents; a reply whose parent is not visible is hidden with it."""
+    """Nest replies under their parents; a reply whose parent is not visible is hidden with it,
+    and a deleted comment's placeholder with nothing left under it is dropped."""
     nodes = {c.id: Node(c) for c in comments}
     roots = []
     for c in comments:
@@ -65,13 +75,27 @@ def build_tree(comments: list[Comment]) -> list[Node]:
             roots.append(nodes[c.id])
         elif c.parent_id in nodes:
             nodes[c.parent_id].children.append(nodes[c.id])
-    return roots
+    return _without_empty_placeholders(roots)
+
+
+def _without_empty_placeholders(nodes: list[Node]) -> list[Node]:
+    """Iteratively, deepest first, so a placeholder under a placeholder goes before its parent is judged."""
+    order: list[Node] = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(node.children)
+    for node in reversed(order):
+        node.children = [child for child in node.children if not (child.deleted and not child.children)]
+    return [node for node in nodes if not (node.deleted and not node.children)]
 
 
 def published_count(article: Article) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Comment.id)).where(
-            Comment.article_id == article.id, Comment.status == Status.PUBLISHED
+            Comment.article_id == article.id, Comment.status == Status.PUBLISHED,
+            Comment.hidden_at.is_(None), Comment.deleted_at.is_(None),
         )
     ) or 0
 

@@ -9,7 +9,9 @@ from werkzeug.exceptions import TooManyRequests
 from ..extensions import db, limiter
 from ..models import Article, Comment, Status, as_id
 from ..sites.notifications import mail_enabled, subscribe
+from . import edits
 from .forms import CommentForm
+from .report_weights import REASONS
 from .submit import Client, Draft, SubmitError, submit
 from .thread_cache import rendered_thread
 from .threads import page_of, published_count
@@ -68,7 +70,8 @@ def remembered_fields() -> dict[str, str | bool]:
 
 def render_article(article: Article, form: CommentForm, status: int = 200, error: str | None = None) -> tuple[str, int]:
     per_page = current_app.config["COMMENTS_PER_PAGE"]
-    thread = rendered_thread(article, own_comment_ids(), request.args.get("cpage", 1, type=int), per_page)
+    thread = rendered_thread(article, own_comment_ids(), request.args.get("cpage", 1, type=int), per_page,
+                             edits.editable(request.cookies))
     parent = db.session.get(Comment, form.parent_id()) if form.comment_parent.data and not form.comment_parent.errors else None
     if parent is not None and (parent.article_id != article.id or parent.status != Status.PUBLISHED):
         parent = None
@@ -80,6 +83,7 @@ def render_article(article: Article, form: CommentForm, status: int = 200, error
         reply_to=parent,
         error=error,
         max_depth=current_app.config["COMMENT_MAX_DEPTH"],
+        reasons=REASONS,
     ), status
 
 
@@ -115,6 +119,10 @@ def post_comment(slug: str) -> Response | tuple[str, int]:
     page = page_of(comment, current_app.config["COMMENTS_PER_PAGE"], own_comment_ids())
     response = redirect(url_for(".show", slug=slug, cpage=page if page > 1 else None, _anchor=f"comment-{comment.id}"))
     remember_author(response, form)
+    if current_app.config["EDIT_WINDOW_SECONDS"]:
+        response.set_cookie(edits.cookie_name(comment.id), edits.token_for(comment),
+                            max_age=current_app.config["EDIT_WINDOW_SECONDS"], httponly=True, samesite="Lax",
+                            secure=request.is_secure)
     return response
 
 

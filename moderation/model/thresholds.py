@@ -33,7 +33,7 @@ from training.registry import RegistryError
 from ..extensions import db
 from ..models import Comment, Moderator, Status, ThresholdChange, utcnow
 from . import capacity
-from .scoring import get_scorer, with_overrides
+from .scoring import ScoringUnavailable, get_scorer, with_overrides
 
 
 class NoActiveModel(RuntimeError):
@@ -55,6 +55,15 @@ def overrides(version: str | None) -> dict[str, dict[str, float]]:
     for label, review in (applied(version) if version else {}).items():
         merged.setdefault(label, {})["review"] = review
     return merged
+
+
+def in_force() -> dict[str, Thresholds]:
+    """The active model's thresholds as routing uses them now; none when no model can be read."""
+    scorer = get_scorer()
+    try:
+        return scorer.thresholds(overrides(scorer.registry.active_version()))
+    except (ScoringUnavailable, OSError):
+        return {}
 
 
 def stamp() -> sa.ScalarSelect[int]:

@@ -12,11 +12,12 @@ from flask_login import current_user
 from training.registry import RegistryError
 
 from ..accounts.access import admin_required
+from ..comments import reports
 from ..extensions import db
 from ..forms import ActionForm, action_checked
 from ..models import TrainingJob, as_id, utcnow
 from ..queue import erasure, spotcheck
-from ..queue.decisions import decisions_since, disagreement_by_week
+from ..queue.decisions import decisions_since, disagreement_by_week, report_label_counts
 from . import retrain, shadow, site_learning, thresholds
 from .charts import auc_chart
 from .regressions import newly_wrong_with_comments
@@ -76,6 +77,7 @@ def index() -> str:
         candidate_plots=candidate_plots, metrics=METRICS, form=ActionForm(),
         **_workbench(registry, versions),
         **_site_learning(),
+        report_summary=reports.summary(), report_labels=report_label_counts(current_app.config["DECISION_WEIGHT"]),
         regressions=newly_wrong_with_comments((job.comparison or {}).get("overrides")) if job else [],
         **_shadow_context(),
         scoring_failure=getattr(get_scorer(), "last_failure", None),

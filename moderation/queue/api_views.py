@@ -16,14 +16,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, Response, abort, g, jsonify, request
 
+from ..comments import edits
 from ..extensions import csrf, db
 from ..model.kinds import likely_kinds
+from ..model.thresholds import in_force
 from ..models import Comment, Decision, Status
 from .decisions import ACTIONS, REJECT_LABELS, AlreadyDecided, decide
 from .highlights import highlight_terms
 from .listing import QueueQuery, counts, fetch
 from .tokens import moderator_for
-from .views import thresholds
 
 bp = Blueprint("moderation_api", __name__, url_prefix="/api/moderation")
 csrf.exempt(bp)
@@ -67,7 +68,7 @@ def _comment(comment: Comment, limits: dict) -> dict[str, Any]:
 def queue() -> Response:
     """The queue's tab, filters, sort and page, as the queue page takes them (``tab``, ``article``, ``author``, ...)."""
     query = QueueQuery.from_args(request.args)
-    limits = thresholds()
+    limits = in_force()
     page = fetch(query, limits)
     return jsonify(tab=query.tab, sort=query.sort, page=page.page, pages=page.pages, total=page.total,
                    counts=counts(), comments=[_comment(c, limits) for c in page.comments])
@@ -110,5 +111,9 @@ def history(comment_id: int) -> Response:
         sa.select(Decision).options(so.joinedload(Decision.moderator))
         .where(Decision.comment_id == comment_id).order_by(Decision.id)
     ).all()
+    changes = [{"created_at": _time(e.created_at), "action": e.action, "text_before": e.text_before,
+                "from_status": e.status_before.value, "to_status": e.status_after.value, "route_rule": e.route_rule}
+               for e in edits.history([comment.id]).get(comment.id, [])]
     return jsonify(comment_id=comment.id, status=comment.status.value, routed_status=comment.routed_status.value,
-                   route_reason=comment.route_reason, decisions=[_decision(d) for d in decisions])
+                   route_reason=comment.route_reason, decisions=[_decision(d) for d in decisions],
+                   edits=changes)

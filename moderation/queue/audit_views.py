@@ -1,4 +1,5 @@
-"""The audit log: every decision (who, when, from and to which status), threshold changes and erasures."""
+"""The audit log: every decision (who, when, from and to which status), threshold changes, erasures,
+and authors' edits and deletions of their comments."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -6,6 +7,7 @@ import sqlalchemy.orm as so
 from flask import Blueprint, render_template, request
 
 from ..accounts.access import admin_required
+from ..comments import edits
 from ..extensions import db
 from ..model import thresholds
 from ..models import Comment, Decision, Moderator
@@ -30,4 +32,5 @@ def index() -> str:
     page = db.paginate(query, per_page=AUDIT_PER_PAGE, max_per_page=AUDIT_PER_PAGE, error_out=False)
     moderators = db.session.scalars(sa.select(Moderator.email).order_by(Moderator.email)).all()
     return render_template("admin/audit.html", page=page, email=email, moderators=moderators,
-                           threshold_changes=thresholds.history(), erasures=erasure.history())
+                           threshold_changes=thresholds.history(), erasures=erasure.history(),
+                           author_edits=edits.recent())

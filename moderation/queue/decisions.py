@@ -23,6 +23,7 @@ from flask import current_app
 
 from training.datasets import Dataset, DatasetError, Example
 
+from ..comments import reports
 from ..comments.thread_cache import thread_changed
 from ..extensions import db
 from ..models import (
@@ -122,6 +123,8 @@ def _change(comments: list[Comment], action: str, moderator: Moderator, seen_sta
                           model_version=c.model_version, scores=c.scores)
                  for c in comments if c.id in moved]
     db.session.add_all(decisions)
+    db.session.flush()  # the decisions' ids, which the reports they settle record
+    reports.resolve(decisions)
     for article_id in sorted({c.article_id for c in comments if c.id in moved}):
         thread_changed(article_id)
     return decisions
@@ -169,21 +172,42 @@ def labelled(weight: float, session: so.Session | None = None) -> list[Labelled]
 
     Marks of spot-checked comments come out with the source ``spotcheck``: they are
     the only labels of a random sample of published comments, not of comments the
-    model chose to hold. Decisions of erased comments have no comment and yield nothing.
+    model chose to hold. A decision that settled readers' reports comes out with the
+    source ``reports``; an upheld one weighs more by ``REPORT_LABEL_WEIGHT`` for each
+    reader who reported it (weighed: :func:`moderation.comments.reports.label_readers`). Decisions of
+    erased comments have no comment, and deleted comments no text: they yield nothing.
     """
     session = session or db.session
     rows = session.execute(
-        sa.select(Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
+        sa.select(Decision.id, Comment.text, Decision.label, Comment.author, Comment.url, Comment.email,
                   SpotCheck.comment_id.is_not(None), Decision.created_at, Comment.id)
         .join(Comment, Comment.id == Decision.comment_id)
         .outerjoin(SpotCheck, SpotCheck.comment_id == Comment.id)
         .where(Decision.id.in_(latest_labelled_decisions()))
         .order_by(Decision.id)
     )
-    decided = [Labelled(Example(text, dict(_LABELS[label]), SPOTCHECK_SOURCE if checked else "decisions", weight,
-                                author=author, website=url or "", email=email), at, comment_id)
-               for text, label, author, url, email, checked, at, comment_id in rows if label in _LABELS]
+    readers = reports.label_readers(session)
+    per_reader = current_app.config["REPORT_LABEL_WEIGHT"]
+    decided = []
+    for decision_id, text, label, author, url, email, checked, at, comment_id in rows:
+        if label not in _LABELS or not text:
+            continue
+        source = "reports" if decision_id in readers else SPOTCHECK_SOURCE if checked else "decisions"
+        decided.append(Labelled(Example(text, dict(_LABELS[label]), source,
+                                        weight + per_reader * readers.get(decision_id, 0.0),
+                                        author=author, website=url or "", email=email), at, comment_id))
     return decided + import_examples(session) + site_label_examples(weight, session)
+
+
+def report_label_counts(weight: float) -> list[tuple[str, int, float]]:
+    """``(label, comments, total weight)`` of the labels reports give the next training, for the Model page."""
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for example in training_examples(weight):
+        if example.source == "reports":
+            label = next((name for name, value in example.labels.items() if value), "ok")
+            totals[label][0] += 1
+            totals[label][1] += example.weight
+    return [(label, int(n), total) for label, (n, total) in sorted(totals.items())]
 
 
 def import_examples(session: so.Session) -> list[Labelled]:
@@ -211,16 +235,17 @@ def import_examples(session: so.Session) -> list[Labelled]:
 
 
 def label_counts() -> dict[str, Counter[str]]:
-    """Per source (moderators' decisions, spot-checks, each import origin, other sites' reports), how many
-    labels of each kind the site has given, counted as :func:`labelled` reads them, in grouped queries."""
+    """Per source (moderators' decisions, spot-checks, readers' reports, each import origin, other sites'
+    reports), how many labels of each kind the site has given, counted as :func:`labelled` reads them."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for checked, label, n in db.session.execute(
-        sa.select(SpotCheck.comment_id.is_not(None), Decision.label, sa.func.count())
+    readers = reports.label_readers(db.session)
+    for decision_id, checked, label in db.session.execute(
+        sa.select(Decision.id, SpotCheck.comment_id.is_not(None), Decision.label)
+        .join(Comment, Comment.id == Decision.comment_id)
         .outerjoin(SpotCheck, SpotCheck.comment_id == Decision.comment_id)
-        .where(Decision.id.in_(latest_labelled_decisions()), Decision.comment_id.is_not(None))
-        .group_by(SpotCheck.comment_id.is_not(None), Decision.label)
+        .where(Decision.id.in_(latest_labelled_decisions()), Comment.text != "")
     ):
-        counts[SPOTCHECK_SOURCE if checked else "decisions"][label] += n
+        counts["reports" if decision_id in readers else SPOTCHECK_SOURCE if checked else "decisions"][label] += 1
     decided = sa.select(Decision.comment_id).where(Decision.label.is_not(None))
     for origin, label, n in db.session.execute(
         sa.select(ImportedComment.origin, ImportedComment.label, sa.func.count())

@@ -1,8 +1,8 @@
 """Erasing a commenter: their comments, email and IP hashes go; the audit log keeps who decided what, when.
 
 What goes: every comment with the email (text, name, website, user agent,
-scores and the terms behind them), with it the IP hashes those comments
-carried, their spot-check draws, and bans naming the email or one of those
+scores and the terms behind them, earlier texts of edits, readers' reports on
+them), with it the IP hashes those comments carried, their spot-check draws, and bans naming the email or one of those
 IP hashes that no other commenter's comment shares.
 
 What stays, and why: each moderator decision on those comments keeps its
@@ -38,12 +38,14 @@ from ..models import (
     Ban,
     CheckedComment,
     Comment,
+    CommentEdit,
     Decision,
     Erasure,
     ImportedComment,
     Moderator,
     OutboxMail,
     ReplySubscription,
+    Report,
     ShadowScore,
     SiteLabel,
     SpotCheck,
@@ -92,7 +94,7 @@ def erase(email: str, moderator: Moderator | None) -> Erasure:
     if ids:
         db.session.execute(sa.update(Decision).where(Decision.comment_id.in_(ids)).values(comment_id=None)
                            .execution_options(synchronize_session=False))
-        for table in (SpotCheck, ImportedComment, ReplySubscription, ShadowScore):
+        for table in (SpotCheck, ImportedComment, ReplySubscription, ShadowScore, Report, CommentEdit):
             db.session.execute(sa.delete(table).where(table.comment_id.in_(ids)))
         # Parents first cut, so one DELETE never trips over its own rows' references.
         db.session.execute(sa.update(Comment).where(Comment.id.in_(ids)).values(parent_id=None)

@@ -6,6 +6,10 @@ PostgreSQL; only the comments of the requested page are then loaded whole.
 
 Near-duplicates (``similarity.py``) with the same status take one row: the
 group's first comment stands for the others, and a decision on it covers them.
+
+The Reported tab lists published comments with reports no moderator has
+settled; its risk order is the reports' (:func:`moderation.comments.report_weights.risk`).
+Comments their authors deleted are in no tab.
 """
 from __future__ import annotations
 
@@ -18,12 +22,15 @@ import sqlalchemy as sa
 
 from training.evaluate import Thresholds
 
+from ..comments import reports
 from ..extensions import db
 from ..models import Comment, CommentSignature, Decision, ImportedComment, Status, as_id
 from . import spotcheck
 
 TABS: dict[str, Status | None] = {
     "pending": Status.PENDING,
+    #: Published comments readers reported that no moderator has kept or removed yet.
+    "reported": Status.PUBLISHED,
     "spam": Status.SPAM,
     "rejected": Status.REJECTED,
     "approved": Status.PUBLISHED,
@@ -91,12 +98,14 @@ class QueuePage:
 
 
 def counts() -> dict[str, int]:
-    by_status = dict(db.session.execute(sa.select(Comment.status, sa.func.count()).group_by(Comment.status)).all())
+    by_status = dict(db.session.execute(sa.select(Comment.status, sa.func.count())
+                                        .where(Comment.deleted_at.is_(None)).group_by(Comment.status)).all())
     result = {tab: by_status.get(status, 0) for tab, status in TABS.items() if status is not None}
     result["all"] = sum(by_status.values())
-    result["spotcheck"] = db.session.scalar(
-        sa.select(sa.func.count(Comment.id)).where(Comment.status == Status.PUBLISHED, spotcheck.unchecked())) or 0
-    result["to-label"] = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(to_label())) or 0
+    for tab, condition in _TAB_CONDITIONS.items():
+        status = [Comment.status == TABS[tab]] if TABS[tab] is not None else []
+        result[tab] = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(
+            *status, Comment.deleted_at.is_(None), condition())) or 0
     return result
 
 
@@ -108,15 +117,17 @@ def to_label() -> sa.ColumnElement[bool]:
     )
 
 
+#: The tabs that are a part of a status's comments (or of all), by the condition they add.
+_TAB_CONDITIONS = {"spotcheck": spotcheck.unchecked, "reported": reports.with_open_reports, "to-label": to_label}
+
+
 def _filters(query: QueueQuery) -> list[sa.ColumnElement[bool]]:
-    conditions = []
+    conditions = [Comment.deleted_at.is_(None)]
     status = TABS[query.tab]
     if status is not None:
         conditions.append(Comment.status == status)
-    if query.tab == "spotcheck":
-        conditions.append(spotcheck.unchecked())
-    if query.tab == "to-label":
-        conditions.append(to_label())
+    if query.tab in _TAB_CONDITIONS:
+        conditions.append(_TAB_CONDITIONS[query.tab]())
     if query.article_id is not None:
         conditions.append(Comment.article_id == query.article_id)
     if query.author:
@@ -154,7 +165,10 @@ def fetch(query: QueueQuery, thresholds: Mapping[str, Thresholds]) -> QueuePage:
         ))
     else:
         rows = db.session.execute(sa.select(Comment.id, Comment.scores, Comment.created_at).where(*conditions)).all()
-        if query.sort == "risk":
+        if query.sort == "risk" and query.tab == "reported":
+            reported = reports.summaries([r.id for r in rows])
+            rows.sort(key=lambda r: (-(reported[r.id].risk if r.id in reported else risk(r.scores)), r.created_at))
+        elif query.sort == "risk":
             rows.sort(key=lambda r: (-risk(r.scores), r.created_at))
         else:
             rows.sort(key=lambda r: (uncertainty(r.scores, thresholds), r.created_at))

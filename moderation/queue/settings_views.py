@@ -1,4 +1,5 @@
-"""Moderators' settings pages: which articles take comments or hold them all, who is banned, and a word-list tester."""
+"""Moderators' settings pages: which articles take comments or hold them all (with the site's report and
+edit settings), who is banned, and a word-list tester."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -7,9 +8,11 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from ..accounts.access import moderator_required
 from ..comments.rendering import marked
+from ..comments.report_weights import note_points
 from ..comments.wordlists import word_list
 from ..extensions import db
 from ..forms import ActionForm
+from ..model.thresholds import in_force
 from ..models import Article, Ban, Comment
 from .decisions import lift_ban
 from .forms import ArticleSettingsForm, WordListTestForm
@@ -25,7 +28,9 @@ def articles() -> str:
     counts = dict(db.session.execute(
         sa.select(Comment.article_id, sa.func.count(Comment.id)).group_by(Comment.article_id)
     ).all())
-    return render_template("settings/articles.html", articles=rows, forms=forms, counts=counts)
+    points = note_points({label: t.review for label, t in in_force().items()},
+                         current_app.config["REPORT_NOTE_SHARE"])
+    return render_template("settings/articles.html", articles=rows, forms=forms, counts=counts, note_points=points)
 
 
 @bp.post("/articles/<int:article_id>")

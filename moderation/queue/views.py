@@ -6,12 +6,13 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from ..accounts.access import moderator_required
+from ..comments import edits, reports
+from ..comments.report_weights import REASONS
 from ..comments.similarity import similar_decisions
 from ..extensions import db
 from ..forms import ActionForm
 from ..model.kinds import likely_kinds
-from ..model.scoring import ScoringUnavailable, get_scorer
-from ..model.thresholds import overrides
+from ..model.thresholds import in_force
 from ..models import Article, Comment, Status, as_id
 from .decisions import (
     ACTIONS,
@@ -31,14 +32,6 @@ from .listing import DEFAULT_SORT, TABS, QueueQuery, counts, fetch, group_member
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 
 
-def thresholds() -> dict:
-    scorer = get_scorer()
-    try:
-        return scorer.thresholds(overrides(scorer.registry.active_version()))
-    except (ScoringUnavailable, OSError):
-        return {}
-
-
 def back(query: QueueQuery) -> Response:
     return redirect(url_for(".index", **query.params()))
 
@@ -47,7 +40,7 @@ def back(query: QueueQuery) -> Response:
 @moderator_required
 def index() -> str:
     query = QueueQuery.from_args(request.args)
-    limits = thresholds()
+    limits = in_force()
     page = fetch(query, limits)
     terms = {c.id: highlight_terms(c, limits) for c in page.comments}
     kinds = {c.id: likely_kinds(c, limits) for c in page.comments}
@@ -57,10 +50,12 @@ def index() -> str:
     parents = {p.id: p for p in db.session.scalars(sa.select(Comment).where(Comment.id.in_(parent_ids)))} \
         if parent_ids else {}
     articles = db.session.scalars(sa.select(Article).order_by(Article.title)).all()
+    ids = [c.id for c in page.comments]
     return render_template(
         "queue/index.html", query=query, page=page, counts=counts(), tabs=TABS, form=ActionForm(),
         parents=parents, articles=articles, suggest_ban=suggest_ban, reject_labels=REJECT_LABELS, terms=terms,
         default_label=default_reject_label, precedents=precedents, kinds=kinds, default_sorts=DEFAULT_SORT,
+        reported=reports.summaries(ids), reasons=REASONS, edit_history=edits.history(ids),
     )
 
 

@@ -29,6 +29,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from flask import Flask, current_app
 
+from training.datasets import wxr_namespace
+
 from ..comments import similarity
 from ..comments.articles import slugify
 from ..comments.submit import hash_ip
@@ -79,6 +81,8 @@ class ParsedComment:
     status: Status
     #: The status as the old site called it ("approved", "hold", "isSpam"), for the route reason.
     source_status: str
+    #: A deleted comment kept only as the "comment deleted" placeholder its replies hang from (no text, no author).
+    deleted: bool = False
 
 
 @dataclass
@@ -222,7 +226,6 @@ def _slug(*candidates: str, fallback: str) -> str:
 
 # --- WordPress ---------------------------------------------------------------------------
 
-_WP = "{http://wordpress.org/export/%s/}"
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 WXR_STATUSES: dict[str, tuple[Status, str]] = {
     "1": (Status.PUBLISHED, "approved"),
@@ -234,30 +237,34 @@ WXR_STATUSES: dict[str, tuple[Status, str]] = {
 _POST_TYPES = ("post", "page")
 
 
-def _wp_version(root: Element) -> str:
-    for version in ("1.2", "1.1", "1.0"):
-        if root.find(f"channel/{_WP % version}wxr_version") is not None or \
-                root.find(f".//{_WP % version}post_id") is not None:
-            return version
-    raise ImportFormatError("not a WordPress export (no wp:wxr_version or wp:post_id)")
+def _link_slug(link: str) -> str:
+    """The slug an item's link names: its last path segment, or ``p-4`` for WordPress's ``?p=4``."""
+    parts = urlsplit(link)
+    segments = [s for s in parts.path.split("/") if s]
+    if segments and not segments[-1].isdigit():
+        return unquote(segments[-1]).rsplit(".", 1)[0]
+    query = dict(p.partition("=")[::2] for p in parts.query.split("&") if p)
+    return f"p-{query['p']}" if query.get("p") else ""
 
 
 def parse_wxr(raw: bytes) -> ParsedExport:
-    """Posts and their comments from a WordPress export (Tools → Export, any WXR version)."""
+    """Posts and their comments from a WordPress export (Tools → Export, WXR 1.0 to 1.2, http or https namespace)."""
     root, repaired = parse_xml(raw)
-    if root.tag != "rss" or root.find("channel") is None:
-        raise ImportFormatError("not a WordPress export (no <rss><channel>)")
-    wp = _WP % _wp_version(root)
     channel = root.find("channel")
-    assert channel is not None
+    if root.tag != "rss" or channel is None:
+        raise ImportFormatError("not a WordPress export (no <rss><channel>)")
+    wp = wxr_namespace(root)
+    if wp is None:
+        raise ImportFormatError("not a WordPress export (no element in the wp namespace, "
+                                "http(s)://wordpress.org/export/1.0/ to 1.2/)")
     site = (channel.findtext(f"{wp}base_blog_url") or channel.findtext(f"{wp}base_site_url")
             or channel.findtext("link") or "").strip().rstrip("/")
     parsed = ParsedExport("wxr", [], [])
     if repaired:
         parsed.notes.append(f"{repaired} invalid bytes replaced by U+FFFD")
     seen_posts: set[str] = set()
-    seen_comments: set[str] = set()
-    for item in channel.iter("item"):
+    claimed: set[str] = set()
+    for position, item in enumerate(channel.iter("item"), 1):
         post_id = (item.findtext(f"{wp}post_id") or "").strip()
         comments = item.findall(f"{wp}comment")
         post_type = (item.findtext(f"{wp}post_type") or "post").strip()
@@ -266,9 +273,11 @@ def parse_wxr(raw: bytes) -> ParsedExport:
             parsed.skipped[f"item not a published post ({post_type}, {status})"] += 1
             parsed.skipped["comment on an item not imported"] += len(comments)
             continue
-        title = _plain(item.findtext("title"), 300) or f"Post {post_id}"
-        slug = _slug(unquote(item.findtext(f"{wp}post_name") or ""), title, fallback=f"post-{post_id}")
-        key = post_id or slug
+        title = _plain(item.findtext("title"), 300) or f"Post {post_id or position}"
+        link = (item.findtext("link") or "").strip()
+        slug = _slug(unquote(item.findtext(f"{wp}post_name") or ""), _link_slug(link), title,
+                     fallback=f"post-{post_id or position}")
+        key = post_id or link or slug
         if key in seen_posts:
             parsed.skipped["post listed twice in the file"] += 1
         else:
@@ -279,41 +288,59 @@ def parse_wxr(raw: bytes) -> ParsedExport:
                 published_at=_date(item.findtext(f"{wp}post_date_gmt")) or _date(item.findtext(f"{wp}post_date")),
                 comments_open=(item.findtext(f"{wp}comment_status") or "open").strip() == "open",
             ))
-        for comment in comments:
-            _wxr_comment(comment, wp, site, key, parsed, seen_comments)
+        _wxr_comments(comments, wp, site, key, parsed, claimed)
     return parsed
 
 
-def _wxr_comment(comment: Element, wp: str, site: str, post_key: str, parsed: ParsedExport,
-                 seen: set[str]) -> None:
-    def text(name: str) -> str:
-        return comment.findtext(f"{wp}{name}") or ""
+def _wxr_comments(comments: list[Element], wp: str, site: str, post_key: str, parsed: ParsedExport,
+                  claimed: set[str]) -> None:
+    """One post's comments; a reply names its parent by the id it has in this post.
 
-    comment_id = text("comment_id").strip()
-    kind = text("comment_type").strip()
-    approved = text("comment_approved").strip()
-    body = html_to_text(text("comment_content"))
-    if kind in ("pingback", "trackback"):
-        parsed.skipped[kind] += 1
-    elif not comment_id:
-        parsed.skipped["no comment id"] += 1
-    elif f"{site}#{comment_id}" in seen:
-        parsed.skipped["duplicate in the file"] += 1
-    elif approved not in WXR_STATUSES:
-        parsed.skipped[f"unknown status {approved[:20]!r}"] += 1
-    elif not body:
-        parsed.skipped["empty"] += 1
-    else:
-        seen.add(f"{site}#{comment_id}")
-        parent = text("comment_parent").strip()
-        status, source_status = WXR_STATUSES[approved]
+    Comment ids are unique in a WordPress site, so ``site#id`` names a comment
+    across imports. Files written by other tools (Isso's WordPress test file)
+    repeat an id under another post: there it is a different comment, imported
+    under that post as ``site#post#id``, and its replies find it by the id they
+    name, looked up in their own post first.
+    """
+    local: dict[str, str] = {}
+    accepted: list[tuple[str, Element, str]] = []
+    for comment in comments:
+        def text(name: str, comment: Element = comment) -> str:
+            return comment.findtext(f"{wp}{name}") or ""
+
+        comment_id = text("comment_id").strip()
+        kind = text("comment_type").strip()
+        body = html_to_text(text("comment_content"))
+        if kind in ("pingback", "trackback"):
+            parsed.skipped[kind] += 1
+        elif not comment_id:
+            parsed.skipped["no comment id"] += 1
+        elif comment_id in local:
+            parsed.skipped["duplicate in the file"] += 1
+        elif text("comment_approved").strip() not in WXR_STATUSES:
+            parsed.skipped[f"unknown status {text('comment_approved').strip()[:20]!r}"] += 1
+        elif not body:
+            parsed.skipped["empty"] += 1
+        else:
+            external = f"{site}#{comment_id}"
+            if external in claimed:
+                external = f"{site}#{post_key}#{comment_id}"
+            claimed.add(external)
+            local[comment_id] = external
+            accepted.append((external, comment, body))
+    for external, comment, body in accepted:
+        def field(name: str, comment: Element = comment) -> str:
+            return comment.findtext(f"{wp}{name}") or ""
+
+        parent = field("comment_parent").strip()
+        status, source_status = WXR_STATUSES[field("comment_approved").strip()]
         parsed.comments.append(ParsedComment(
-            external_id=f"{site}#{comment_id}", post_key=post_key,
-            parent_id=f"{site}#{parent}" if parent not in ("", "0") else None,
-            author=_plain(text("comment_author"), 100) or "Anonymous",
-            email=_plain(text("comment_author_email"), 254).lower(),
-            url=_plain(text("comment_author_url"), 200), ip=_plain(text("comment_author_IP"), 64),
-            text=body, created_at=_date(text("comment_date_gmt")) or _date(text("comment_date")),
+            external_id=external, post_key=post_key,
+            parent_id=local.get(parent, f"{site}#{parent}") if parent not in ("", "0") else None,
+            author=_plain(field("comment_author"), 100) or "Anonymous",
+            email=_plain(field("comment_author_email"), 254).lower(),
+            url=_plain(field("comment_author_url"), 200), ip=_plain(field("comment_author_IP"), 64),
+            text=body, created_at=_date(field("comment_date_gmt")) or _date(field("comment_date")),
             status=status, source_status=source_status,
         ))
 
@@ -370,13 +397,15 @@ def parse_disqus(raw: bytes) -> ParsedExport:
             published_at=_date(thread.findtext(f"{_DSQ}createdAt")), comments_open=not _flag(thread, "isClosed"),
         ))
     seen: set[str] = set()
-    for post in root.findall(f"{_DSQ}post"):
+    posts = root.findall(f"{_DSQ}post")
+    # A deleted post that others replied to stays as a placeholder, as Isso imports it: its replies keep their place.
+    replied_to = {_ref(post, "parent") for post in posts}
+    for post in posts:
         post_id = (post.get(_DSQ_ID) or "").strip()
-        thread_ref = post.find(f"{_DSQ}thread")
-        thread_id = (thread_ref.get(_DSQ_ID) or "").strip() if thread_ref is not None else ""
-        parent_ref = post.find(f"{_DSQ}parent")
-        parent = (parent_ref.get(_DSQ_ID) or "").strip() if parent_ref is not None else ""
-        body = html_to_text(post.findtext(f"{_DSQ}message"))
+        thread_id = _ref(post, "thread")
+        parent = _ref(post, "parent")
+        placeholder = _flag(post, "isDeleted") and post_id in replied_to
+        body = "" if placeholder else html_to_text(post.findtext(f"{_DSQ}message"))
         author = post.find(f"{_DSQ}author")
 
         def who(name: str, limit: int, author: Element | None = author) -> str:
@@ -388,18 +417,26 @@ def parse_disqus(raw: bytes) -> ParsedExport:
             parsed.skipped["duplicate in the file"] += 1
         elif thread_id not in threads:
             parsed.skipped["thread not in the file"] += 1
-        elif not body:
+        elif not body and not placeholder:
             parsed.skipped["empty"] += 1
         else:
             seen.add(post_id)
             status, source_status = disqus_status(post)
             parsed.comments.append(ParsedComment(
                 external_id=post_id, post_key=thread_id, parent_id=parent or None,
-                author=who("name", 100) or who("username", 100) or "Anonymous", email=who("email", 254).lower(),
-                url="", ip=_plain(post.findtext(f"{_DSQ}ipAddress"), 64), text=body,
+                author="" if placeholder else who("name", 100) or who("username", 100) or "Anonymous",
+                email="" if placeholder else who("email", 254).lower(), url="",
+                ip="" if placeholder else _plain(post.findtext(f"{_DSQ}ipAddress"), 64), text=body,
                 created_at=_date(post.findtext(f"{_DSQ}createdAt")), status=status, source_status=source_status,
+                deleted=placeholder,
             ))
     return parsed
+
+
+def _ref(post: Element, name: str) -> str:
+    """The ``dsq:id`` a post's ``<thread>`` or ``<parent>`` names, or ""."""
+    ref = post.find(f"{_DSQ}{name}")
+    return (ref.get(_DSQ_ID) or "").strip() if ref is not None else ""
 
 
 PARSERS = {"wxr": parse_wxr, "disqus": parse_disqus}
@@ -528,7 +565,7 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, rejected_as: st
     stored: dict[str, Comment] = {}
     to_group: list[Comment] = []
     version, scores = _scores([item.text for item in ordered if item.external_id not in before
-                               and len(item.external_id) <= EXTERNAL_ID_LENGTH], score)
+                               and len(item.external_id) <= EXTERNAL_ID_LENGTH and not item.deleted], score)
     fresh = iter(scores)
     for item in ordered:
         if len(item.external_id) > EXTERNAL_ID_LENGTH:
@@ -554,7 +591,7 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, rejected_as: st
             while parent.depth >= max_depth and parent.parent is not None:
                 parent = parent.parent
             report.flattened += 1
-        item_scores = next(fresh)
+        item_scores = None if item.deleted else next(fresh)
         report.scored += item_scores is not None
         comment = Comment(
             article_id=article.id, parent=parent, depth=parent.depth + 1 if parent else 1,
@@ -564,6 +601,7 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, rejected_as: st
             route_rule=f"import.{parsed.origin}",
             route_reason=f"imported from {ORIGIN_NAMES[parsed.origin]}, where it was {item.source_status}",
             scores=item_scores, model_version=version if item_scores is not None else None,
+            deleted_at=(item.created_at or utcnow()) if item.deleted else None,
         )
         db.session.add(comment)
         db.session.add(ImportedComment(origin=parsed.origin, external_id=item.external_id,
@@ -571,7 +609,7 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, rejected_as: st
         if label == "review":
             to_group.append(comment)
         stored[item.external_id] = comment
-        report.imported[item.status.value] += 1
+        report.imported["deleted, kept as a placeholder" if item.deleted else item.status.value] += 1
         if sum(report.imported.values()) % FLUSH_EVERY == 0:
             db.session.flush()
         if label:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..comments.report_weights import REASONS
 from ..config import Defaults
 from ..models import Status
 from ..queue.decisions import ACTIONS, REJECT_LABELS
@@ -111,6 +112,12 @@ def _report(what: str) -> dict[str, Any]:
     }
 
 
+#: What the answer to a new comment carries for its author (while ``EDIT_WINDOW_SECONDS`` is not 0).
+EDIT_TOKEN: dict[str, Any] = {
+    "edit_token": {"type": "string", "description": "Lets its author edit or delete it until `edit_until`."},
+    "edit_until": {"type": "string", "format": "date-time"},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -132,6 +139,9 @@ SCHEMAS: dict[str, Any] = {
                             "description": "The name linked to the author's website, already escaped."},
             "created_at": {"type": "string", "format": "date-time"},
             "html": {"type": "string", "description": "The comment's text as safe HTML."},
+            "edited": {"type": "boolean", "description": "Its author edited it after posting."},
+            "deleted": {"type": "boolean", "description": "Its author deleted it: a placeholder for its replies, "
+                                                         "with no author and no text."},
             "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
         },
     },
@@ -148,6 +158,8 @@ SCHEMAS: dict[str, Any] = {
             "pages": {"type": "integer"},
             "max_depth": {"type": "integer", "description": "How deep replies may nest."},
             "comments": {"type": "array", "items": _ref("Comment")},
+            "report_reasons": {"type": "object", "additionalProperties": {"type": "string"},
+                               "description": "The reasons a report may give, with their labels for readers."},
         },
     },
     "NewComment": {
@@ -166,14 +178,39 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["id", "status", "message", "comment"],
         "properties": {"id": {"type": "integer"}, "status": {"type": "string", "enum": ["published"]},
-                       "message": {"type": "string"}, "comment": _ref("Comment")},
+                       "message": {"type": "string"}, "comment": _ref("Comment"), **EDIT_TOKEN},
     },
     "Held": {
         "type": "object",
         "required": ["id", "status", "message"],
         "properties": {"id": {"type": "integer"}, "status": {"type": "string", "enum": ["awaiting moderation"]},
+                       "message": {"type": "string"}, **EDIT_TOKEN},
+    },
+    "Edit": {
+        "type": "object",
+        "required": ["comment", "edit_token"],
+        "properties": {"comment": {"type": "string", "maxLength": Defaults.COMMENT_MAX_LENGTH},
+                       "edit_token": {"type": "string", "description": "From the answer to the post."}},
+    },
+    "Deletion": {
+        "type": "object",
+        "required": ["edit_token"],
+        "properties": {"edit_token": {"type": "string", "description": "From the answer to the post."}},
+    },
+    "Deleted": {
+        "type": "object",
+        "required": ["id", "status", "message"],
+        "properties": {"id": {"type": "integer"}, "status": {"type": "string", "enum": ["deleted"]},
                        "message": {"type": "string"}},
     },
+    "NewReport": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "enum": list(REASONS)},
+                       "note": {"type": "string", "maxLength": 300,
+                                "description": "Needed for the reason `other`."}},
+    },
+    "Thanks": {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}},
 }
 
 SCHEMAS.update({
@@ -239,6 +276,12 @@ SCHEMAS.update({
         "properties": {
             "comment_id": {"type": "integer"}, "status": {"type": "string"}, "routed_status": {"type": "string"},
             "route_reason": {"type": "string"}, "decisions": {"type": "array", "items": _ref("Decision")},
+            "edits": {"type": "array", "description": "Its author's edits and deletion, oldest first.", "items": {
+                "type": "object", "properties": {
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "action": {"type": "string", "enum": ["edit", "delete"]},
+                    "text_before": {"type": "string"}, "from_status": {"type": "string"},
+                    "to_status": {"type": "string"}, "route_rule": {"type": "string"}}}},
         },
     },
 })
@@ -288,6 +331,53 @@ MODERATION_PATHS: dict[str, Any] = {
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "The article's slug, as `import-article` printed it."}
+PREFLIGHT = {"tags": ["comments"], "summary": "CORS preflight for an embedding site",
+             "responses": {"204": {"description": "This origin may send it."},
+                           "403": _error("This origin may not.")}}
+REFUSED_CHANGE = _error("No valid `edit_token`, the edit window is over, or a moderator removed the comment.")
+
+#: A reader's report, and an author's edit or deletion, from the embed.
+READER_PATHS: dict[str, Any] = {
+    "/api/articles/{slug}/comments/{comment_id}": {
+        "parameters": [SLUG, COMMENT_ID],
+        "put": {
+            "tags": ["comments"], "summary": "Its author edits a comment, within the edit window",
+            "description": "Validated, scored and routed again like a new comment: an edit can send a published "
+                           "comment to the moderators or the spam folder.",
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Edit")}}},
+            "responses": {"200": _json(_ref("Published"), "Still or now published."),
+                          "202": _json(_ref("Held"), "Held for a moderator."),
+                          "400": _error("The text is invalid, or the body is not a JSON object."),
+                          "403": REFUSED_CHANGE, "404": _error("No such comment on this article."),
+                          "415": _error("The body is not JSON."),
+                          "429": _error("Too many comments from this address; try again later.")},
+        },
+        "delete": {
+            "tags": ["comments"], "summary": "Its author deletes a comment, within the edit window",
+            "description": "Its text and name go; a placeholder stays while it has replies.",
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Deletion")}}},
+            "responses": {"200": _json(_ref("Deleted"), "Deleted."),
+                          "400": _error("The body is not a JSON object."), "403": REFUSED_CHANGE,
+                          "404": _error("No such comment on this article."), "415": _error("The body is not JSON.")},
+        },
+        "options": PREFLIGHT,
+    },
+    "/api/articles/{slug}/comments/{comment_id}/reports": {
+        "parameters": [SLUG, COMMENT_ID],
+        "post": {
+            "tags": ["comments"], "summary": "A reader reports a published comment",
+            "description": "Answered with thanks and no count; a second report from the same address is not "
+                           "stored. Moderators see it in the queue's Reported tab.",
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("NewReport")}}},
+            "responses": {"202": _json(_ref("Thanks"), "Taken."),
+                          "400": _error("The reason or note is invalid, or the body is not a JSON object."),
+                          "404": _error("No such comment on this article."),
+                          "409": _error("The comment is no longer published."), "415": _error("The body is not JSON."),
+                          "429": _error("Too many reports from this address; try again later.")},
+        },
+        "options": PREFLIGHT,
+    },
+}
 
 
 def document() -> dict[str, Any]:
@@ -341,6 +431,7 @@ def document() -> dict[str, Any]:
                                   "403": _error("This origin may not post.")},
                 },
             },
+            **READER_PATHS,
             "/1.1/verify-key": {"post": {
                 "tags": ["akismet"], "summary": "Check a key and site",
                 "requestBody": _akismet_form(["blog"], {

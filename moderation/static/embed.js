@@ -49,9 +49,55 @@
     form.noValidate = true;
     var parent = null;
 
+    function reportForm(c, li, button) {
+      var box = el("form", "report-inline");
+      var reasonLabel = el("label", "", "Why should this comment not be here? ");
+      var reason = el("select");
+      reason.name = "reason";
+      Object.keys(data.report_reasons || {}).forEach(function (value) {
+        var option = el("option", "", data.report_reasons[value]);
+        option.value = value;
+        reason.appendChild(option);
+      });
+      reasonLabel.appendChild(reason);
+      var noteLabel = el("label", "", "A short note for the moderators ");
+      var note = el("input");
+      note.type = "text";
+      note.name = "note";
+      note.maxLength = 300;
+      noteLabel.appendChild(note);
+      var send = el("button", "", "Send report");
+      send.type = "submit";
+      var said = el("p", "report-status");
+      said.setAttribute("role", "status");
+      [reasonLabel, noteLabel, send, said].forEach(function (node) { box.appendChild(node); });
+      box.addEventListener("submit", function (event) {
+        event.preventDefault();
+        send.disabled = true;
+        fetch(api + "/" + c.id + "/reports", { method: "POST", headers: { "Content-Type": "application/json" },
+                                               body: JSON.stringify({ reason: reason.value, note: note.value }) })
+          .then(function (response) { return response.json().then(function (json) { return [response.ok, json]; }); })
+          .then(function (result) {
+            said.textContent = result[1].message || result[1].error || "";
+            if (result[0]) { [reasonLabel, noteLabel, send].forEach(function (node) { node.remove(); }); button.remove(); }
+          })
+          .catch(function () { said.textContent = "The report could not be sent. Please try again."; })
+          .then(function () { send.disabled = false; });
+      });
+      li.insertBefore(box, li.querySelector(".children"));
+      reason.focus();
+    }
+
     function item(c, depth, awaiting) {
       var li = el("li", "comment depth-" + depth + (awaiting ? " awaiting" : ""));
       li.id = "comment-" + c.id;
+      if (c.deleted) {
+        li.appendChild(el("p", "comment-deleted", "Comment deleted"));
+        var under = el("ol", "children");
+        (c.replies || []).forEach(function (r) { under.appendChild(item(r, depth + 1, false)); });
+        li.appendChild(under);
+        return li;
+      }
       var meta = el("footer", "comment-meta");
       var who = el("b", "comment-author");
       if (c.author_html) { who.innerHTML = c.author_html; } else { who.textContent = c.author; }
@@ -72,6 +118,15 @@
           form.querySelector("textarea").focus();
         });
         li.appendChild(reply);
+      }
+      if (!awaiting) {
+        var report = el("button", "comment-report-link", "Report");
+        report.type = "button";
+        report.addEventListener("click", function () {
+          var open = li.querySelector(".report-inline");
+          if (open) { open.querySelector("select").focus(); } else { reportForm(c, li, report); }
+        });
+        li.appendChild(report);
       }
       var children = el("ol", "children");
       (c.replies || []).forEach(function (r) { children.appendChild(item(r, depth + 1, false)); });

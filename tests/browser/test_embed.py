@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from moderation.extensions import db
-from moderation.models import Article, Comment, Status
+from moderation.models import Article, Comment, Report, Status
 from tests.conftest import post_comment
 
 pytestmark = pytest.mark.browser
@@ -68,3 +68,19 @@ def test_a_site_not_allowed_cannot_post(app: Flask, article: Article, live_serve
     page.wait_for_selector("text=could not be sent")
     assert page.locator("#embed-comment").input_value() == "From a site nobody allowed."  # text kept
     assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 0
+
+
+def test_a_reader_reports_a_comment_from_the_embed(app: Flask, article: Article, live_server: str, news_site: str,
+                                                   page) -> None:
+    post_comment(app.test_client(), article, comment="Visit my shop for cheap tickets", email="a@example.org")
+    app.config["EMBED_ORIGINS"] = [news_site]
+    page.goto(f"{news_site}/article")
+    page.wait_for_selector(".comment-list .comment")
+    page.click(".comment-report-link")
+    page.select_option(".report-inline select", "spam")
+    page.fill(".report-inline input[name=note]", "An advert")
+    page.click(".report-inline button[type=submit]")
+    page.wait_for_selector(".report-status:has-text('Thanks')")
+    assert page.locator(".report-status").inner_text() == "Thanks, a moderator will look at it."
+    report = db.session.scalar(sa.select(Report))
+    assert report is not None and (report.reason, report.note) == ("spam", "An advert")

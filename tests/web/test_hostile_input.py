@@ -48,3 +48,12 @@ def test_moderation_urls_with_impossible_ids_are_404(client: FlaskClient, modera
     response = client.post("/moderation/bulk", data={"csrf_token": token, "action": "approve",
                                                      "ids": ["abc", HUGE, "-1"]})
     assert response.status_code == 302
+
+
+def test_a_json_body_nested_ten_thousand_deep_is_a_400_with_a_message(client: FlaskClient, article: Article) -> None:
+    url = f"/api/articles/{article.slug}/comments"
+    for body in ("[" * 10_000 + "]" * 10_000, '{"comment": ' + "[" * 10_000 + "]" * 10_000 + "}",
+                 '{"comment": ' + "[" * 30 + "]" * 30 + ', "author": "A", "email": "a@example.org"}'):
+        response = client.post(url, data=body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.get_json()["error"].startswith("Send ")

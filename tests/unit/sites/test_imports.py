@@ -141,3 +141,42 @@ def test_a_post_without_latin_letters_in_its_name_gets_its_id_as_slug() -> None:
                                           "<wp:post_name>%e6%97%a5%e6%9c%ac</wp:post_name>")
     raw = raw.replace("<title>Post</title>", "<title>日本</title>")
     assert [p.slug for p in parse_wxr(raw.encode()).posts] == ["post-1"]
+
+
+@pytest.mark.parametrize("namespace", [f"{scheme}://wordpress.org/export/{version}/"
+                                       for scheme in ("http", "https") for version in ("1.0", "1.1", "1.2")])
+def test_every_published_form_of_the_wp_namespace_is_a_wordpress_export(namespace: str) -> None:
+    raw = wxr(comment("1", "Hello")).replace("http://wordpress.org/export/1.2/", namespace).encode()
+    parsed = parse_wxr(raw)
+    assert [c.text for c in parsed.comments] == ["Hello"] and [p.slug for p in parsed.posts] == ["post"]
+
+
+def test_a_file_in_no_wp_namespace_is_refused_with_the_forms_named() -> None:
+    raw = wxr(comment("1", "Hello")).replace("http://wordpress.org/export/1.2/", "http://example.org/export/").encode()
+    with pytest.raises(ImportFormatError, match=r"http\(s\)://wordpress.org/export/1.0/ to 1.2/"):
+        parse_wxr(raw)
+
+
+def test_the_excerpt_namespace_is_not_taken_for_the_wp_one() -> None:
+    raw = (DATA / "wordpress-com.xml").read_bytes()
+    parsed = parse_wxr(raw)
+    assert len(parsed.comments) == 5 and parsed.posts[0].slug == "ferry-timetable-changes"
+
+
+def test_a_reply_names_its_parent_within_its_own_post() -> None:
+    parsed = parse_wxr((DATA / "isso-wordpress.xml").read_bytes())
+    by_text = {c.text: c for c in parsed.comments}
+    # No site URL in this file, so ids are "#11"; the repeat is scoped by its post, here named by its link.
+    assert by_text["First on this one."].external_id == "#http://example.tld/?p=4#11"
+    assert by_text["A reply to the first one here."].parent_id == by_text["First on this one."].external_id
+    assert by_text["Will the fish van still come?"].external_id == "#11"
+    assert len({c.external_id for c in parsed.comments}) == 4
+
+
+def test_a_deleted_disqus_post_with_replies_is_a_placeholder_without_text_or_author() -> None:
+    raw = (DATA / "disqus.xml").read_text().replace("<message><![CDATA[<p>How long will it be closed?</p>",
+                      "<isDeleted>true</isDeleted><message><![CDATA[<p>How long will it be closed?</p>")
+    parsed = parse_disqus(raw.encode())
+    first = next(c for c in parsed.comments if c.external_id == "7001")
+    assert first.deleted and (first.text, first.author, first.email, first.ip) == ("", "", "", "")
+    assert next(c for c in parsed.comments if c.external_id == "7002").parent_id == "7001"

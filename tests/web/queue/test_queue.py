@@ -33,7 +33,7 @@ def test_tabs_counts_and_item_details(app: Flask, client: FlaskClient, article: 
     login(client, moderator.email)
     html = client.get("/moderation/").get_data(as_text=True)
     counts = dict(re.findall(r'>\s*(\w+) <span class="count">(\d+)</span>', html))
-    assert counts == {"Pending": "2", "Spam": "1", "Rejected": "0", "Approved": "1", "All": "4"}
+    assert counts == {"Pending": "2", "Reported": "0", "Spam": "1", "Rejected": "0", "Approved": "1", "All": "4"}
     assert "You <mark>idiot</mark>, that is wrong." in html and "Fair and balanced" not in html
     assert "r1@example.org" in html and "toxic 0.70" in html and "toxic score 0.70 is at or above 0.50" in html
     assert "<mark>idiot</mark>" in html

@@ -145,3 +145,55 @@ def test_an_id_too_long_for_the_column_is_skipped_not_cut(app: Flask, tmp_path: 
     (tmp_path / "long.xml").write_text(raw)
     output = run(app, "disqus", str(tmp_path / "long.xml"))
     assert "Imported 6 comments" in output and "id longer than 300 characters 1" in output
+
+
+def test_a_wordpress_com_export_with_the_https_namespace_imports_with_its_threads(
+        app: Flask, client: FlaskClient) -> None:
+    output = run(app, "wxr", str(DATA / "wordpress-com.xml"))
+    assert "Articles: 1 created" in output and "Imported 5 comments: 4 published, 1 spam." in output
+    assert "item not a published post (nav_menu_item, publish) 1" in output
+    by_text = comments_by_text("ferry-timetable-changes")
+    first, second, third = (by_text["Depth 01: has anyone"], by_text["Reply depth 02: they"],
+                            by_text["Depth 03, the author"])
+    assert (first.parent_id, second.parent_id, third.parent_id) == (None, first.id, second.id)
+    assert first.author == "John Κώστας Doe Τάδε" and first.ip_hash == ""
+    assert by_text["The 6:40 is too earl"].text == ("The 6:40 is too early for the school run.\n\n"
+                                                   "Could the council ask again (https://council.example.org/ferry)?")
+    page = client.get("/articles/ferry-timetable-changes").get_data(as_text=True)
+    assert page.index("Depth 01") < page.index("Reply depth 02") < page.index("Depth 03")
+    assert "Cheap ferry tickets" not in page
+
+
+def test_comment_ids_repeated_under_another_post_are_imported_under_each(app: Flask) -> None:
+    output = run(app, "wxr", str(DATA / "isso-wordpress.xml"))
+    assert "Imported 4 comments: 4 published." in output and "duplicate" not in output
+    market = comments_by_text("market-day")
+    assert market["Will the fish van st"].parent_id == market["Saturday suits us be"].id
+    other = comments_by_text("p-4")
+    assert other["A reply to the first"].parent_id == other["First on this one."].id
+    assert "Imported 0 comments" in run(app, "wxr", str(DATA / "isso-wordpress.xml"))  # twice adds nothing
+
+
+def test_a_deleted_disqus_parent_keeps_its_reply_threaded(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    raw = (DATA / "disqus.xml").read_text().replace("</disqus>", """
+  <post dsq:id="7010"><id/><message><![CDATA[]]></message><createdAt>2024-03-10T12:00:00Z</createdAt>
+    <isDeleted>true</isDeleted><isSpam>false</isSpam>
+    <author><email>gone@example.org</email><name>Gone</name><isAnonymous>false</isAnonymous></author>
+    <ipAddress>203.0.113.10</ipAddress><thread dsq:id="5001"/></post>
+  <post dsq:id="7011"><id/><message><![CDATA[<p>Replying to something since deleted.</p>]]></message>
+    <createdAt>2024-03-10T13:00:00Z</createdAt><isDeleted>false</isDeleted><isSpam>false</isSpam>
+    <author><email>keeps@example.org</email><name>Keeps</name><isAnonymous>false</isAnonymous></author>
+    <ipAddress>203.0.113.11</ipAddress><thread dsq:id="5001"/><parent dsq:id="7010"/></post>
+</disqus>""")
+    (tmp_path / "deleted.xml").write_text(raw)
+    output = run(app, "disqus", str(tmp_path / "deleted.xml"))
+    assert "1 deleted, kept as a placeholder" in output
+    assert "Attached to the top level (parent missing): 1." in output  # 7007's, as before: not the new reply
+    ids = {row.external_id: row.comment for row in db.session.scalars(sa.select(ImportedComment))}
+    placeholder, reply = ids["7010"], ids["7011"]
+    assert reply.parent_id == placeholder.id and reply.depth == 2
+    assert placeholder.deleted_at is not None and (placeholder.text, placeholder.author, placeholder.email) == (
+        "", "", "")
+    assert ids["7005"].deleted_at is None  # deleted without replies: kept as a rejected comment, as before
+    page = client.get("/articles/harbour-bridge-closes").get_data(as_text=True)
+    assert "Comment deleted" in page and "Replying to something since deleted." in page

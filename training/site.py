@@ -25,9 +25,11 @@ unseen sites score their clean comments much higher than the public data does.
 """
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,13 +105,22 @@ class SiteRun:
 def out_of_fold(data: SiteData, known_to_active: np.ndarray, *, folds: int = FOLDS,
                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold P(label) of every example: a layer on all other folds (candidate) and on
-    the other folds' labels that the active model knew (active: the base where it knew none)."""
+    the other folds' labels that the active model knew (active: the base where it knew none).
+
+    The folds' fits are independent and spend their time in sparse products that release the GIL,
+    so they run on threads, one per core (2,000 labels: 35 s to XX s on two busy cores).
+    """
     n = len(data)
     candidate, active = np.zeros((n, len(data.labels))), np.zeros((n, len(data.labels)))
-    for train_rows, test_rows in _folds(data, folds, seed):
+
+    def fold(rows: tuple[np.ndarray, np.ndarray]) -> None:
+        train_rows, test_rows = rows
         candidate[test_rows] = layer_scores(data, fit_layer(data, train_rows), test_rows)
         active_rows = train_rows[known_to_active[train_rows]]
         active[test_rows] = layer_scores(data, fit_layer(data, active_rows) if len(active_rows) else {}, test_rows)
+
+    with ThreadPoolExecutor(max_workers=min(folds, os.cpu_count() or 1)) as pool:
+        list(pool.map(fold, _folds(data, folds, seed)))
     return candidate, active
 
 

@@ -4,7 +4,9 @@ Here: ``scoring`` (the active version, loaded once per process), ``kinds``,
 ``thresholds`` and ``capacity`` (the thresholds in force; suggesting them from
 a daily capacity), ``shadow`` (a candidate scoring beside the active model),
 ``regressions`` (past overrides as test cases), ``retrain`` (the Retrain
-button's job), ``commands`` (the training library's commands wired to this
+button's job), ``jobs`` (training jobs run by an RQ worker, or a subprocess
+on one machine), ``store`` (the registry's versions and ``active`` alias in
+the database), ``commands`` (the training library's commands wired to this
 app); the Model page (``views``).
 
 May import: the shared core, ``training``, and the plain functions of other
@@ -13,26 +15,23 @@ Never another area's views.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
-
-from ..config import DEFAULT_MODEL_DIR
 
 
 def init_app(app: Flask) -> None:
-    """The scorer, the Model page, the model commands, and the shadow listening to new comments."""
-    from training.registry import Registry
+    """The scorer, the Model page, the model and job commands, and the shadow listening to new comments.
 
+    Nothing here touches the database: the registry's tables may not exist
+    yet, so ``init-db`` and ``quickstart`` seed it (:func:`.store.seed`).
+    """
     from ..comments.submit import comment_stored
-    from . import commands, retrain, shadow, thresholds, views
+    from . import commands, jobs, retrain, shadow, thresholds, views
     from .scoring import Scorer
+    from .store import make_registry
 
-    registry = Registry(Path(app.instance_path) / app.config["MODELS_DIR"])
-    registry.ensure_seeded(DEFAULT_MODEL_DIR)
-    app.extensions["moderation.scorer"] = Scorer(registry)
+    app.extensions["moderation.scorer"] = Scorer(make_registry(app))
     app.register_blueprint(views.bp)
-    retrain.register_commands(app)
+    jobs.init_app(app, runner=retrain.run_job)
     thresholds.register_commands(app)
     commands.register_commands(app)
     comment_stored.connect(shadow.on_comment_stored)

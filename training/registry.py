@@ -376,20 +376,18 @@ class Registry:
     def ensure_seeded(self, default_dir: Path) -> str | None:
         """Fill an empty store, make a version active and return its name; a store with versions is left alone.
 
-        With a separate store, versions already in this machine's folder (a
-        registry from before the store) are moved in with their promotions,
-        so the active model and rollback stay as they were. Otherwise (or
-        when the folder held only cached copies, none of them active) the
-        newest version shipped in ``default_dir`` is copied in and activated.
+        With a separate store, the versions of a folder registry from before
+        the store (this machine's folder, with its ``active`` file) are moved
+        in with their promotions, so the active model and rollback stay as
+        they were. Otherwise the newest version shipped in ``default_dir`` is
+        copied in and activated.
         Returns None when there is nothing to add. A shipped model that does
         not load raises ModelLoadError.
         """
         if self.store.names():
             return None
-        if self._caches and FolderStore(self.root).names():
-            adopted = self._adopt(Registry(self.root))
-            if adopted is not None:
-                return adopted
+        if self._caches and FolderStore(self.root).active() is not None:  # a cache never has an alias file
+            return self._adopt(Registry(self.root))
         shipped = sorted(p for p in Path(default_dir).glob("*") if VERSION_RE.match(p.name) and p.is_dir())
         if not shipped:
             return None

@@ -391,9 +391,9 @@ class Registry:
         shipped = sorted(p for p in Path(default_dir).glob("*") if VERSION_RE.match(p.name) and p.is_dir())
         if not shipped:
             return None
-        version = self.import_folder(shipped[-1])
+        version = self.import_folder(shipped[-1])  # checked: it loads and scores
         if self.active_version() is None:
-            self.promote(version)
+            self._activate(version, "promote", None)
         return version
 
     def _adopt(self, local: Registry) -> str | None:

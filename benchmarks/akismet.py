@@ -16,6 +16,7 @@ from collections import Counter
 
 from moderation import create_app
 from moderation.extensions import db
+from moderation.model.store import seed
 from moderation.sites.api_keys import create_key
 
 SITE = "https://www.example-news.org"
@@ -34,6 +35,7 @@ def main() -> None:
         app = create_app({"RATELIMIT_ENABLED": False}, instance_path=instance)
         with app.app_context():
             db.create_all()
+            seed()  # the shipped model, as init-db puts it in the database
             key = create_key(SITE)[1]
             client = app.test_client()
             answers: Counter[str] = Counter()

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from moderation import create_app
 from moderation.extensions import db
+from moderation.model.store import seed
 from moderation.sites.exports import export_wxr
 from moderation.sites.imports import import_file
 
@@ -61,6 +62,7 @@ def main() -> None:
             app = create_app({"RATELIMIT_ENABLED": False}, instance_path=str(Path(tmp) / f"instance-{score}"))
             with app.app_context():
                 db.create_all()
+                seed()  # the shipped model, as init-db puts it in the database
                 start = time.perf_counter()
                 first = import_file("wxr", raw, score=score)
                 took = time.perf_counter() - start

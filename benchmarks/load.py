@@ -288,12 +288,14 @@ def prepare_ours(instance: Path, database_url: str | None) -> None:
     try:
         from moderation import create_app
         from moderation.extensions import db
+        from moderation.model.store import seed
         from moderation.models import Article
 
         app = create_app()
         with app.app_context():
             db.drop_all()
             db.create_all()
+            seed()  # the shipped model, as init-db puts it in the database
             seed_thread(PAGE_COMMENTS)  # article "bench"
             db.session.add(Article(slug="posts", title="Posting here", body="Readers post below."))
             db.session.commit()

@@ -26,6 +26,7 @@ from moderation import create_app
 from moderation.extensions import db
 from moderation.model import regressions, shadow
 from moderation.model.scoring import Scorer, get_scorer
+from moderation.model.store import seed
 from moderation.models import Article, Comment, Moderator, Role
 from moderation.queue.decisions import decide
 from tests.model_versions import NEVER, threshold_variant
@@ -72,6 +73,7 @@ def main() -> None:
         app = create_app({"RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False}, instance_path=instance)
         with app.app_context():
             db.create_all()
+            seed()  # the shipped model, as init-db puts it in the database
             article = Article(slug="bench", title="Benchmark article", body="One paragraph.")
             admin = Moderator(email="admin@example.org", password_hash="", role=Role.ADMIN)
             db.session.add_all([article, admin])

@@ -30,17 +30,22 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("MODERATION")
-    if os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    for name, key in (("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"), ("REDIS_URL", "REDIS_URL")):
+        if os.environ.get(name):
+            app.config[key] = os.environ[name]
     if test_config:
         app.config.update(test_config)
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(
         app.config["SQLALCHEMY_DATABASE_URI"], Path(app.instance_path)
     )
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+        if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            _warn_machine_secret(app)
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])  # type: ignore[method-assign]
 
@@ -56,6 +61,16 @@ def _instance_secret(path: Path) -> str:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _warn_machine_secret(app: Flask) -> None:
+    """A shared database means other servers, which must sign sessions and forms with the same key."""
+    app.logger.warning(
+        "\n%s\nMODERATION_SECRET_KEY is not set: this server signs sessions and forms with its own key from "
+        "%s, but DATABASE_URL is a database other servers may share. Behind a load balancer, a moderator "
+        "signed in here is signed out by the next server, and forms fail with 'The CSRF token is invalid'. "
+        "Set the same MODERATION_SECRET_KEY on every server (README: Running on several machines).\n%s",
+        "!" * 72, Path(app.instance_path) / "secret_key", "!" * 72)
 
 
 @event.listens_for(Engine, "connect")

@@ -22,13 +22,17 @@ from .accounts.moderators import save_account
 from .backup import backup_command
 from .demo import import_demo_content
 from .extensions import db
+from .model.store import seed
 from .models import Article, Moderator, Role
 
 
 @click.command("init-db")
 def init_db() -> None:
-    """Create the schema, or upgrade it to the newest migration; safe to run twice."""
+    """Create the schema, or upgrade it to the newest migration, and seed the model registry; safe to run twice."""
     flask_migrate.upgrade()
+    seeded = seed()
+    if seeded:
+        click.echo(f"Model registry: {seeded} is the active model")
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -46,6 +50,7 @@ def first_admin_password() -> str | None:
 def quickstart(host: str, port: int, no_serve: bool) -> None:
     """Prepare the database, demo articles, model and first admin, then serve with gunicorn."""
     flask_migrate.upgrade()
+    seed()
     registry: Registry = current_app.extensions["moderation.scorer"].registry
     click.echo(f"Active model: {registry.active_version() or 'none (every comment will wait for a moderator)'}")
     if not db.session.scalar(sa.select(sa.func.count(Article.id))):

@@ -3,7 +3,7 @@
 Order of precedence (later wins): these defaults, ``instance/config.py``,
 environment variables prefixed ``MODERATION_`` (``MODERATION_SECRET_KEY``,
 ``MODERATION_RATELIMIT_ENABLED=false``; values are parsed as JSON when they can
-be), and ``DATABASE_URL``. Nothing here touches the disk or the network: the
+be), and ``DATABASE_URL`` and ``REDIS_URL``. Nothing here touches the disk or the network: the
 factory resolves paths against the instance folder.
 """
 from __future__ import annotations
@@ -29,7 +29,8 @@ def database_url(url: str | None, instance: Path) -> str:
 
 
 class Defaults:
-    #: Filled in by the factory from instance/secret_key when not configured.
+    #: Filled in by the factory from instance/secret_key when not configured. Several servers
+    #: must share one (MODERATION_SECRET_KEY), or each refuses the others' sessions and forms.
     SECRET_KEY: str | None = None
     #: None means SQLite at instance/moderation.sqlite3.
     SQLALCHEMY_DATABASE_URI: str | None = None
@@ -38,6 +39,13 @@ class Defaults:
     #: (the reader's text kept), SQLAlchemy then replaces every pooled connection,
     #: and the next request works (tests/web/test_faults.py).
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    #: Redis for several servers (e.g. redis://10.0.0.5:6379/0, or REDIS_URL): rate-limit counters
+    #: and the queue of training jobs. None: counters per process, jobs as processes of the web server.
+    REDIS_URL: str | None = None
+    #: The RQ queue ``flask --app moderation worker`` takes training jobs from.
+    RQ_QUEUE = "moderation-training"
+    #: A training job still running after this long is stopped by its worker (and marked failed).
+    JOB_TIMEOUT_SECONDS = 6 * 3600
 
     #: Whole-request cap: a 5,000-character comment plus its fields fits easily.
     MAX_CONTENT_LENGTH = 64 * 1024
@@ -89,13 +97,18 @@ class Defaults:
 
     # --- Rate limits (Flask-Limiter) ---------------------------------------
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"
+    #: None: REDIS_URL when it is set, so every worker of every server counts together, else
+    #: "memory://" (each process counts alone: enough on one machine, and nothing else to run).
+    RATELIMIT_STORAGE_URI: str | None = None
+    #: If Redis stops answering, each process counts in memory until it is back, rather than refuse posts.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     COMMENT_RATE_LIMIT = "5 per minute; 60 per hour"
     LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
 
     # --- Model and routing -----------------------------------------------
-    #: Registry of model versions; relative paths are inside the instance folder.
+    #: This machine's cache of the model versions kept in the database; relative paths are
+    #: inside the instance folder.
     MODELS_DIR = "models"
     #: Per-label overrides of the model card's thresholds, e.g.
     #: {"spam": {"review": 0.4, "high": 0.98}}.

@@ -540,7 +540,6 @@ class Setting(db.Model):
     updated_by: so.Mapped[Moderator | None] = so.relationship()
 
 
-
 # --- Readers help moderate: reports and authors' edits (moderation/comments/reports.py, edits.py) ---------
 
 
@@ -591,3 +590,51 @@ class CommentEdit(db.Model):
     scores_before: so.Mapped[dict[str, float] | None] = so.mapped_column(sa.JSON)
 
     comment: so.Mapped[Comment] = so.relationship()
+
+
+# --- Model registry (moderation/model/store.py): the versions and the active alias every server shares ---
+
+
+class ModelVersion(db.Model):
+    """A model version's card; like the version itself, never changed once written."""
+
+    __tablename__ = "model_versions"
+
+    #: YYYYMMDD-HHMMSS-xxxxxx, as the registry names versions.
+    version: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    added_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    card: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+
+
+class ModelFile(db.Model):
+    """One file of a version (``model.skops``, a plot), with the hash each server checks its cached copy against."""
+
+    __tablename__ = "model_files"
+
+    version: so.Mapped[str] = so.mapped_column(sa.ForeignKey("model_versions.version"), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+
+
+class ModelAlias(db.Model):
+    """Which version a name points at: ``active`` is the one that scores. Moved by promotion and rollback."""
+
+    __tablename__ = "model_aliases"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    version: so.Mapped[str] = so.mapped_column(sa.ForeignKey("model_versions.version"))
+    changed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class ModelPromotion(db.Model):
+    """Every promotion and rollback, in order: the stack a rollback pops."""
+
+    __tablename__ = "model_promotions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: "promote" or "rollback"
+    action: so.Mapped[str] = so.mapped_column(sa.String(16))
+    version: so.Mapped[str] = so.mapped_column(sa.ForeignKey("model_versions.version"))
+    previous: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -175,3 +175,15 @@ def post_comment(client: FlaskClient, article: Article, **fields: str):
 
 def postgres_url() -> str | None:
     return os.environ.get("DATABASE_URL")
+
+
+def redis_url() -> str | None:
+    """The Redis tests may use (``TEST_REDIS_URL``, else database 0 on 127.0.0.1:6379), or None if none answers."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    return url

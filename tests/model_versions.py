@@ -10,14 +10,13 @@ toxicity, so it publishes the insults the shipped model holds.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from flask import Flask
 
 import moderation.config
 from moderation.model.scoring import Scorer
-from training.registry import CARD_FILE, Registry
+from training.registry import MODEL_FILE, Registry
 
 #: Scores never reach these: the label stops holding anything.
 NEVER = {"review": 1.01, "high": 1.01}
@@ -35,16 +34,18 @@ def shipped_registry(app: Flask, root: Path) -> Registry:
 
 
 def threshold_variant(registry: Registry, source: str, name: str, **thresholds: dict[str, float]) -> str:
-    """Copy version ``source`` as ``name`` (YYYYMMDD-HHMMSS-xxxxxx) with some labels' thresholds replaced."""
-    shutil.copytree(registry.root / source, registry.root / name)
-    card_path = registry.root / name / CARD_FILE
-    card = json.loads(card_path.read_text(encoding="utf-8"))
+    """Add version ``source`` again as ``name`` (YYYYMMDD-HHMMSS-xxxxxx) with some labels' thresholds replaced.
+
+    Written through the registry's store, so it works on a folder registry and on the app's database one.
+    """
+    card = json.loads(json.dumps(registry.card(source)))
     card["version"] = name
     card["parent"] = source
     card["created"] = "2099-01-01T00:00:00+00:00"
     for label, values in thresholds.items():
         card["thresholds"][label] = values
-    card_path.write_text(json.dumps(card), encoding="utf-8")
+    files = {file: registry.store.file(source, file) for file in [MODEL_FILE, *card.get("plots", [])]}
+    registry.store.add(name, card, files)
     return name
 
 

@@ -77,7 +77,7 @@ LearnSite = Callable[[str | None], tuple[str, list[str]]]
 def make_commands(get_registry: Callable[[], Registry],
                   get_base_data: Callable[[], list[Dataset]] = list,
                   learn_site: LearnSite | None = None) -> list[click.Command]:
-    """``train``, ``evaluate``, ``models`` (list, promote, rollback) and ``score``.
+    """``train``, ``evaluate``, ``models`` (list, promote, rollback, export, import) and ``score``.
 
     ``get_base_data`` gives the public data a full refit reads when no ``--data``
     is named (the app passes its configured TRAINING_DATA); ``learn_site`` is how
@@ -142,7 +142,7 @@ def make_commands(get_registry: Callable[[], Registry],
 
     @click.group("models")
     def models() -> None:
-        """List model versions, promote one, or roll back."""
+        """List model versions, promote one, roll back, or move one between installations."""
 
     @models.command("list")
     def list_command() -> None:
@@ -171,6 +171,23 @@ def make_commands(get_registry: Callable[[], Registry],
         with _as_message():
             version = get_registry().rollback()
         click.echo(f"Active version: {version}")
+
+    @models.command("export")
+    @click.argument("version")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    def export_command(version: str, directory: Path) -> None:
+        """Write VERSION (model, card, plots) as DIRECTORY/VERSION, for ``models import`` elsewhere."""
+        with _as_message():
+            folder = get_registry().export(version, directory)
+        click.echo(f"Exported {version} to {folder}")
+
+    @models.command("import")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def import_command(directory: Path) -> None:
+        """Add the version exported as DIRECTORY (named after the version) once it loads; it is not made active."""
+        with _as_message():
+            version = get_registry().import_folder(directory)
+        click.echo(f"{version} is in the registry; make it active with: models promote {version}")
 
     @click.command("score")
     @click.argument("text")

@@ -5,7 +5,9 @@ Here: ``scoring`` (the active version, loaded once per process), ``kinds``,
 a daily capacity), ``shadow`` (a candidate scoring beside the active model),
 ``regressions`` (past overrides as test cases), ``site_learning`` (a site
 candidate from the site's labels, measured and gated), ``retrain`` (training
-jobs: the Retrain button's and the automatic ones), ``commands`` (the training library's commands wired to this
+jobs: the Retrain button's and the automatic ones), ``jobs`` (where they run:
+an RQ worker, or a subprocess on one machine), ``store`` (the registry's
+versions and ``active`` alias in the database), ``commands`` (the training library's commands wired to this
 app); the Model page (``views``).
 
 May import: the shared core, ``training``, and the plain functions of other
@@ -14,27 +16,25 @@ Never another area's views.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
-
-from ..config import DEFAULT_MODEL_DIR
 
 
 def init_app(app: Flask) -> None:
-    """The scorer, the Model page, the model commands; the shadow listens to new comments, site learning
-    to new labels."""
-    from training.registry import Registry
+    """The scorer, the Model page, the model and job commands; the shadow listens to new comments, site
+    learning to new labels.
 
+    Nothing here touches the database: the registry's tables may not exist
+    yet, so ``init-db`` and ``quickstart`` seed it (:func:`.store.seed`).
+    """
     from ..comments.submit import comment_stored
     from ..queue.decisions import labels_given
-    from . import commands, retrain, shadow, thresholds, views
+    from . import commands, jobs, retrain, shadow, thresholds, views
     from .scoring import Scorer
+    from .store import make_registry
 
-    registry = Registry(Path(app.instance_path) / app.config["MODELS_DIR"])
-    registry.ensure_seeded(DEFAULT_MODEL_DIR)
-    app.extensions["moderation.scorer"] = Scorer(registry)
+    app.extensions["moderation.scorer"] = Scorer(make_registry(app))
     app.register_blueprint(views.bp)
+    jobs.init_app(app, runner=retrain.run_job)
     retrain.register_commands(app)
     thresholds.register_commands(app)
     commands.register_commands(app)

@@ -1,19 +1,17 @@
-"""Training jobs: a TrainingJob row, run by ``flask run-training-job`` in another process.
+"""Training jobs: a TrainingJob row, run by a worker or a process of its own (:mod:`.jobs`).
 
-``start_job`` creates the row and launches the command detached from the web
-worker (its output goes to ``instance/jobs/<id>.log``); ``run_job`` does the
-work and reports progress through the row, which the model page polls. Every
-job learns the site (:mod:`.site_learning`): the Retrain button's candidate
-waits for an admin, who compares it with the active model (on the site's own
-labels, and the past overrides of :mod:`.regressions` each gets right) and
-promotes or discards it; an automatic run promotes what passes the gate.
+``start_job`` creates the row and hands it to :func:`.jobs.enqueue`;
+``run_job`` does the work wherever the job runs and reports progress through
+the row, which the model page polls. Every job learns the site
+(:mod:`.site_learning`): the Retrain button's candidate waits for an admin,
+who compares it with the active model (on the site's own labels, and the past
+overrides of :mod:`.regressions` each gets right) and promotes or discards
+it; an automatic run, started when enough new labels are given
+(:func:`start_if_due`), promotes what passes the gate.
 """
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 import traceback
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,21 +26,18 @@ from training.datasets import Dataset, DatasetError, load
 from ..extensions import db
 from ..models import Moderator, TrainingJob, utcnow
 from . import site_learning
+from .jobs import enqueue
+from .jobs import short as _short
 
 ACTIVE_STATES = ("queued", "running")
 #: A job still queued or running after this long is taken for dead (its process crashed or was killed).
 STALE_AFTER = timedelta(hours=6)
-MESSAGE_LENGTH = 300
 
 
 class JobAlreadyRunning(Exception):
     def __init__(self, job: TrainingJob) -> None:
         super().__init__(f"Training job #{job.id} is still {job.state}; wait for it to finish.")
         self.job = job
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= MESSAGE_LENGTH else text[: MESSAGE_LENGTH - 1] + "…"
 
 
 def latest_job() -> TrainingJob | None:
@@ -83,39 +78,16 @@ def on_labels_given(_app: Flask) -> None:
     start_if_due()
 
 
-def log_path(job_id: int) -> Path:
-    return Path(current_app.instance_path) / "jobs" / f"{job_id}.log"
-
-
 def start_job(moderator: Moderator | None, kind: str = "retrain") -> TrainingJob:
-    """Create a job and start its process; raises JobAlreadyRunning while another one is queued or running."""
-    from ..config import ROOT
-
+    """Create a job and hand it to a worker; raises JobAlreadyRunning while another one is queued or running."""
     existing = running_job()
     if existing is not None:
         raise JobAlreadyRunning(existing)
     job = TrainingJob(moderator_id=moderator.id if moderator is not None else None, kind=kind, state="queued",
-                      progress=0.0, message="Waiting for the training process to start.")
+                      progress=0.0, message="Queued.")
     db.session.add(job)
     db.session.commit()
-
-    env = dict(os.environ)
-    env["MODERATION_INSTANCE_PATH"] = current_app.instance_path
-    env["DATABASE_URL"] = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    log = log_path(job.id)
-    try:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "ab") as output:
-            subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "moderation", "run-training-job", str(job.id)],
-                env=env, cwd=ROOT, start_new_session=True,
-                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-            )
-    except OSError as exc:
-        job.state = "failed"
-        job.finished_at = utcnow()
-        job.message = _short(f"The training process could not be started: {exc}")
-        db.session.commit()
+    enqueue(job)
     return job
 
 
@@ -189,18 +161,6 @@ def _json_safe(value: Any) -> Any:
 
 
 def register_commands(app: Flask) -> None:
-    @app.cli.command("run-training-job")
-    @click.argument("job_id", type=int)
-    def run_training_job(job_id: int) -> None:
-        """Run a training job created by the admin page's Retrain button (started by the app)."""
-        try:
-            job = run_job(job_id)
-        except LookupError as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"Job #{job.id}: {job.state}. {job.message}")
-        if job.state not in ("succeeded", "promoted"):
-            sys.exit(1)
-
     @app.cli.group("site-learning")
     def site_learning_group() -> None:
         """The site's automatic candidates: when the next one is due, and starting it."""

@@ -1,14 +1,16 @@
 """The classifier as the app sees it: the active model version, loaded once per process.
 
-Promotion writes a new ``active`` alias in the registry; ``Scorer.model`` reads
-that one small file on each call and reloads only when it names another
-version, so every process picks up a promoted model without a restart and
-without reloading per request. If the new version cannot be loaded the
-previous one keeps serving; if none can, or the registry itself cannot be read
-(which version is active is then unknown), scoring raises ``ScoringUnavailable``
-and the submit path holds the comment for a human. The last such failure is
-kept on the scorer so the admin Model page can say why comments are held. A
-version in shadow is loaded and cached the same way, by ``Scorer.shadow_model``.
+Promotion moves the registry's ``active`` alias (a row every server reads);
+``Scorer.model`` asks for it at most once every ``ALIAS_POLL_SECONDS``, so a
+comment costs no query for it, and reloads only when it names another
+version: every process of every server picks up a promotion or a rollback
+within about that long, without a restart (this process's own promotions at
+once). If the new version cannot be loaded the previous one keeps serving; if
+none can, or the registry itself cannot be read (which version is active is
+then unknown), scoring raises ``ScoringUnavailable`` and the submit path holds
+the comment for a human. The last such failure is kept on the scorer so the
+admin Model page can say why comments are held. A version in shadow is loaded
+and cached the same way, by ``Scorer.shadow_model``.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from training.evaluate import Thresholds
 from training.features import Comment
@@ -30,6 +33,9 @@ log = logging.getLogger(__name__)
 
 #: How many terms per label a moderator sees as the reason for a score.
 EXPLAIN_TERMS = 5
+#: How old an answer to "which version is active?" may be: the delay before a promotion made on
+#: another server scores here (plus loading it), against one small query per process this often.
+ALIAS_POLL_SECONDS = 1.0
 
 
 class ScoringUnavailable(RuntimeError):
@@ -77,9 +83,9 @@ class Scorer:
     def model(self) -> LoadedModel:
         """The active model, reloaded when the registry's alias has moved."""
         try:
-            active = self.registry.active_version()
-        except OSError as exc:
-            raise ScoringUnavailable(f"the model folder cannot be read: {exc}") from exc
+            active = self.registry.active_version(max_age=ALIAS_POLL_SECONDS)
+        except (OSError, SQLAlchemyError) as exc:
+            raise ScoringUnavailable(f"the model registry cannot be read: {exc}") from exc
         current = self._model
         if current is not None and current.version == active:
             return current

@@ -10,6 +10,12 @@ reply approved from the queue notifies exactly like one published at once.
 
 With no ``MAIL_SERVER`` or no ``BASE_URL`` (the links need it) nothing is
 queued or sent, and the form does not offer the "Email me replies" box.
+
+Several servers may each run ``send-mail --loop``: an email is queued once
+(its key is unique and a second insert is ignored; a digest's key names the
+digest it follows, so two servers deciding at once write the same one) and
+sent once (a worker claims each email before sending it, with ``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL, so the others skip it instead of waiting).
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..comments.threads import page_of
 from ..extensions import db
@@ -106,10 +113,25 @@ def _one_line(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _queue(kind: str, key: str, to: str, subject: str, body: str, headers: dict[str, str] | None,
-           now: datetime) -> None:
-    db.session.add(OutboxMail(kind=kind, key=key, to_address=to, subject=_one_line(subject, 300), body=body,
-                              headers=headers or {}, created_at=now, next_attempt_at=now, attempts=0))
+def _mail(kind: str, key: str, to: str, subject: str, body: str, headers: dict[str, str] | None,
+          now: datetime) -> dict[str, Any]:
+    return {"kind": kind, "key": key, "to_address": to, "subject": _one_line(subject, 300), "body": body,
+            "headers": headers or {}, "created_at": now, "next_attempt_at": now, "attempts": 0}
+
+
+def _queue(mails: list[dict[str, Any]]) -> int:
+    """Add the emails whose key is new and commit; returns how many were added.
+
+    ``ON CONFLICT DO NOTHING`` rather than a look first: another server may
+    queue the same email between the look and the insert.
+    """
+    if not mails:
+        return 0
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    added = db.session.scalars(dialect.insert(OutboxMail).values(mails).on_conflict_do_nothing(
+        index_elements=[OutboxMail.key]).returning(OutboxMail.id)).all()
+    db.session.commit()
+    return len(added)
 
 
 def queue_reply_notifications(now: datetime) -> int:
@@ -129,6 +151,7 @@ def queue_reply_notifications(now: datetime) -> int:
         return 0
     queued = set(db.session.scalars(sa.select(OutboxMail.key).where(OutboxMail.key.in_(due))))
     per_page = current_app.config["COMMENTS_PER_PAGE"]
+    mails = []
     for key, (reply, original) in due.items():
         if key in queued:
             continue
@@ -140,10 +163,10 @@ def queue_reply_notifications(now: datetime) -> int:
                 f"{reply.text}\n\nRead the conversation: {link}\n\n"
                 f"You get this email because you ticked “Email me replies” when you commented.\n"
                 f"Stop these emails: {unsubscribe_link}\n")
-        _queue("reply", key, original.email, f"New reply to your comment on “{reply.article.title}”", body,
-               {"List-Unsubscribe": f"<{unsubscribe_link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}, now)
-    db.session.commit()
-    return len(due) - len(queued)
+        mails.append(_mail("reply", key, original.email, f"New reply to your comment on “{reply.article.title}”",
+                           body, {"List-Unsubscribe": f"<{unsubscribe_link}>",
+                                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}, now))
+    return _queue(mails)
 
 
 def digest_recipients() -> list[str]:
@@ -177,10 +200,10 @@ def queue_digest(now: datetime) -> int:
     if len(held) > DIGEST_LISTED:
         lines.append(f"… and {len(held) - DIGEST_LISTED} more in the queue.")
     subject = f"{len(held)} comment{'' if len(held) == 1 else 's'} waiting for moderation"
-    for email in recipients:
-        _queue("digest", f"digest:{now.isoformat()}:{email}", email, subject, "\n".join(lines) + "\n", None, now)
-    db.session.commit()
-    return len(recipients)
+    # Named after the digest it follows: servers that decide at once on the same last digest write one.
+    after = last.isoformat() if last is not None else "none"
+    return _queue([_mail("digest", f"digest:after:{after}:{email}", email, subject, "\n".join(lines) + "\n", None,
+                         now) for email in recipients])
 
 
 # --- sending ------------------------------------------------------------------------------
@@ -214,33 +237,38 @@ def connect() -> smtplib.SMTP:
     return smtp
 
 
-def _claim(mail: OutboxMail, now: datetime) -> bool:
-    """Take the email for this worker (compare-and-set), so two workers never send it twice."""
-    taken = db.session.execute(
-        sa.update(OutboxMail)
-        .where(OutboxMail.id == mail.id, OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at == mail.next_attempt_at)
-        .values(next_attempt_at=now + CLAIM)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+def _claim_next(now: datetime) -> OutboxMail | None:
+    """Take the next due email for this worker, so no other worker sends it, and return it (None: nothing due).
+
+    One statement: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets two workers
+    take different emails at once without waiting on each other; SQLite runs
+    one write at a time (and renders no FOR UPDATE), which is as safe. The
+    claim pushes the email's next attempt CLAIM ahead: if this worker dies
+    while sending, another one sends it after that.
+    """
+    due = (sa.select(OutboxMail.id)
+           .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= now,
+                  OutboxMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"])
+           .order_by(OutboxMail.id).limit(1)
+           .with_for_update(skip_locked=True))
+    claimed = db.session.scalar(
+        sa.update(OutboxMail).where(OutboxMail.id == due.scalar_subquery())
+        .values(next_attempt_at=now + CLAIM).returning(OutboxMail.id)
+        .execution_options(synchronize_session=False))
     db.session.commit()
-    db.session.refresh(mail)
-    return taken == 1
+    return db.session.get(OutboxMail, claimed) if claimed is not None else None
 
 
 def send_due(now: datetime) -> tuple[int, int]:
     """Send what is due; returns (sent, failed). A failure is retried after MAIL_RETRY_SECONDS × 2^(attempts−1)."""
     config = current_app.config
-    due = list(db.session.scalars(
-        sa.select(OutboxMail)
-        .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= now,
-               OutboxMail.attempts < config["MAIL_MAX_ATTEMPTS"])
-        .order_by(OutboxMail.id).limit(BATCH)))
     sent = failed = 0
     smtp: smtplib.SMTP | None = None
     try:
-        for mail in due:
-            if not _claim(mail, now):
-                continue
+        for _ in range(BATCH):
+            mail = _claim_next(now)
+            if mail is None:
+                break
             try:
                 smtp = smtp or connect()
                 smtp.send_message(message(mail))

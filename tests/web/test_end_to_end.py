@@ -92,7 +92,6 @@ def test_first_run_demo_comments_fill_the_pages_and_the_queue(registry: Registry
 def test_fifty_decisions_retrain_promote_and_the_app_scores_differently(
         registry: Registry, app: Flask, client: FlaskClient, article: Article, moderator: Moderator,
         admin: Moderator) -> None:
-    app.config["TRAINING_DATA"] = ["csv:training/data"]  # the corpus: a base that trains in seconds
     probe = f"Read the full story on {NEW_SPAM_WORD} today"
     before = get_scorer().score(probe)
 

@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import limited_app, post_comment
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+#: One per test session: Flask-Limiter's extension object keeps the first key prefix it is given.
+PREFIX = f"test-{secrets.token_hex(4)}"
 
 
 def redis_answers() -> bool:
@@ -28,11 +30,13 @@ def redis_answers() -> bool:
 pytestmark = pytest.mark.skipif(not redis_answers(), reason="NOTICE: no Redis on 127.0.0.1:6379; Redis test skipped")
 
 
-def test_workers_share_the_comment_limit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("setting", ["RATELIMIT_STORAGE_URI", "REDIS_URL"])
+def test_workers_share_the_comment_limit(tmp_path: Path, setting: str) -> None:
+    """Whether the limiter's storage is named, or only REDIS_URL is set (as on several machines)."""
     import redis
 
-    prefix = f"test-{secrets.token_hex(4)}"
-    settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix}
+    prefix = PREFIX
+    settings = {setting: REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix}
     with limited_app(tmp_path, **settings) as (client, article):
         for n in range(2):
             assert post_comment(client, article, comment=f"Post {n}.").status_code == 302

@@ -182,10 +182,12 @@ def test_admin_page_creates_shows_once_lists_and_revokes(client: FlaskClient, ad
 
 def test_real_client_with_the_shipped_model(tmp_path) -> None:
     """The same questions answered by the shipped default model rather than the stub."""
+    from moderation.model.store import seed
     from tests.conftest import make_app
 
     app = make_app(tmp_path)
     with app.app_context():
+        seed()  # the shipped model into the database, as init-db does
         key = create_key(SITE)[1]
         with client_for(app, key) as akismet_client:
             spam = akismet_client.comment_check(

@@ -6,6 +6,8 @@ import email.policy
 import logging
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -21,9 +23,11 @@ from moderation.extensions import db
 from moderation.models import Article, Comment, Moderator, OutboxMail, ReplySubscription, Status, utcnow
 from moderation.queue.decisions import decide
 from moderation.sites.notifications import run_once, send_due
-from tests.conftest import csrf_from, post_comment
+from tests.conftest import csrf_from, post_comment, postgres_url
 
 PORTS = range(5620, 5630)
+#: send-mail rounds started at the same moment, standing for as many servers.
+ROUNDS = 3
 BASE_URL = "http://comments.test"
 
 
@@ -217,3 +221,66 @@ def test_without_smtp_settings_nothing_is_offered_stored_or_sent(app: Flask, cli
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code == 1 and "email is off" in result.output
 
+
+
+# --- several servers each running send-mail --------------------------------------------
+
+
+def test_two_servers_sending_at_the_same_moment_send_each_email_once(app: Flask, client: FlaskClient,
+                                                                     article: Article, moderator: Moderator,
+                                                                     admin: Moderator,
+                                                                     smtp: tuple[int, Inbox]) -> None:
+    """Two ``send-mail`` rounds started together (as on two machines) queue and send one digest per moderator."""
+    port, inbox = smtp
+    mail_on(app, port)
+    post_comment(client, article, comment="Trams are overdue.", email="ann@example.org", notify_replies="y")
+    original = db.session.scalar(sa.select(Comment).where(Comment.text == "Trams are overdue."))
+    post_comment(app.test_client(), article, comment="Agreed.", author="Bob", email="bob@example.org",
+                 comment_parent=str(original.id))
+    post_comment(app.test_client(), article, comment="buynow cheap watches", author="Seller", email="s@example.org")
+    now = utcnow()
+    start = threading.Barrier(ROUNDS)
+    counts: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+
+    def one_server() -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                counts.append(run_once(now))
+                db.session.remove()
+        except BaseException as exc:  # reported below: a thread's exception would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one_server) for _ in range(ROUNDS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    digests = sorted(m["To"] for m in inbox.messages if "waiting for moderation" in m["Subject"])
+    replies = [m["To"] for m in inbox.messages if m["Subject"].startswith("New reply")]
+    assert digests == sorted([moderator.email, admin.email]) and replies == ["ann@example.org"]
+    assert sum(c["sent"] for c in counts) == 3 and sum(c["digests"] for c in counts) == 2
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMail.id))) == 3
+
+
+@pytest.mark.skipif(not postgres_url(), reason="FOR UPDATE SKIP LOCKED needs PostgreSQL (DATABASE_URL)")
+def test_a_worker_skips_an_email_another_worker_holds_instead_of_waiting(app: Flask, smtp: tuple[int, Inbox]) -> None:
+    port, inbox = smtp
+    mail_on(app, port)
+    now = utcnow()
+    for n in (1, 2):
+        db.session.add(OutboxMail(kind="reply", key=f"test:{n}", to_address=f"r{n}@example.org", subject=f"Mail {n}",
+                                  body="Hello.", headers={}, created_at=now, next_attempt_at=now, attempts=0))
+    db.session.commit()
+    first = db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.key == "test:1"))
+    with db.engine.connect() as other_worker:  # holds mail 1 as a worker in the middle of its claim would
+        other_worker.execute(sa.select(OutboxMail.id).where(OutboxMail.id == first).with_for_update())
+        started = time.monotonic()
+        assert send_due(now) == (1, 0)
+        assert time.monotonic() - started < 5  # did not wait for the lock
+        assert [m["Subject"] for m in inbox.messages] == ["Mail 2"]
+        other_worker.rollback()
+    assert send_due(now) == (1, 0)
+    assert [m["Subject"] for m in inbox.messages] == ["Mail 2", "Mail 1"]

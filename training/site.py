@@ -108,7 +108,7 @@ def out_of_fold(data: SiteData, known_to_active: np.ndarray, *, folds: int = FOL
     the other folds' labels that the active model knew (active: the base where it knew none).
 
     The folds' fits are independent and spend their time in sparse products that release the GIL,
-    so they run on threads, one per core (2,000 labels: 35 s to XX s on two busy cores).
+    so they run on threads, one per core.
     """
     n = len(data)
     candidate, active = np.zeros((n, len(data.labels))), np.zeros((n, len(data.labels)))

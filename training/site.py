@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
@@ -147,12 +147,22 @@ def compare(label: str, truth: np.ndarray, candidate: np.ndarray, active: np.nda
     for _ in range(RESAMPLES):
         pick = rng.integers(0, len(y), len(y))
         if 0 < y[pick].sum() < len(pick):
-            candidate_aucs.append(roc_auc_score(y[pick], c[pick]))
-            gains.append(candidate_aucs[-1] - roc_auc_score(y[pick], a[pick]))
+            candidate_aucs.append(roc_auc(y[pick], c[pick]))
+            gains.append(candidate_aucs[-1] - roc_auc(y[pick], a[pick]))
     low, high = np.percentile(gains, [2.5, 97.5])
     auc_low, auc_high = np.percentile(candidate_aucs, [2.5, 97.5])
-    return Comparison(label, len(y), positives, float(roc_auc_score(y, c)), float(roc_auc_score(y, a)),
+    return Comparison(label, len(y), positives, roc_auc(y, c), roc_auc(y, a),
                       float(low), float(high), float(auc_low), float(auc_high))
+
+
+def roc_auc(truth: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic of the scores' ranks (ties averaged), equal to scikit-learn's.
+
+    The bootstrap computes it 1,600 times a label: scikit-learn's checks cost 7 ms a call, this 0.3 ms.
+    """
+    ranks = rankdata(scores)
+    positives = int(truth.sum())
+    return float((ranks[truth == 1].sum() - positives * (positives + 1) / 2) / (positives * (len(truth) - positives)))
 
 
 def site_thresholds(labels: Sequence[str], truth: np.ndarray, scores: np.ndarray,

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from training.evaluate import Thresholds
-from training.site import MIN_TO_COMPARE, Comparison, compare, gate, site_thresholds
+from training.site import MIN_TO_COMPARE, Comparison, compare, gate, roc_auc, site_thresholds
 
 BASE = {"spam": Thresholds(0.2, 0.99), "toxic": Thresholds(0.5, 0.98)}
 
@@ -58,3 +59,10 @@ def test_site_thresholds_come_from_the_site_once_it_has_enough_labels() -> None:
 
     few, picked = site_thresholds(("spam", "toxic"), truth[:299], scores[:299], BASE)
     assert few == BASE and all(where.startswith("public") for where in picked.values())
+
+
+def test_the_fast_roc_auc_is_scikit_learns() -> None:
+    rng = np.random.default_rng(3)
+    truth = (rng.random(500) < 0.3).astype(int)
+    for scores in (rng.normal(size=500) + truth, np.round(rng.random(500), 1)):  # the second full of ties
+        assert roc_auc(truth, scores) == pytest.approx(roc_auc_score(truth, scores), abs=1e-12)

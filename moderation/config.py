@@ -68,6 +68,13 @@ class Defaults:
     #: Same text from the same email on the same article within this window
     #: is a duplicate.
     DUPLICATE_WINDOW_SECONDS = 600
+    #: A new comment's follow-up (near-duplicate grouping, shadow scoring) runs after the response; a worker
+    #: killed before it ran leaves it to the sweep, which each worker runs at its first request and then at
+    #: most this often, on follow-ups older than the grace (younger ones are still running where they began).
+    FOLLOW_UP_SWEEP_SECONDS = 120
+    FOLLOW_UP_GRACE_SECONDS = 30
+    #: A follow-up that fails this many times is left (logged); its comment stays ungrouped in the queue.
+    FOLLOW_UP_MAX_ATTEMPTS = 5
     #: How many of the reader's own comment ids the session remembers, so a
     #: held comment shows as "awaiting moderation" in their browser only.
     OWN_COMMENTS_REMEMBERED = 50

@@ -243,6 +243,26 @@ class CommentSignature(db.Model):
     signature: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(256))
 
 
+class FollowUp(db.Model):
+    """Work on a new comment that does not change what its reader sees, left to run after the response.
+
+    Written in the comment's own transaction, so a worker killed between the
+    commit and the follow-up loses nothing: the sweep (``comments/followups.py``)
+    finds the row and finishes it. The row is deleted when the work is done.
+    """
+
+    __tablename__ = "follow_ups"
+
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"),
+                                                  primary_key=True, autoincrement=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    #: What the routing policy knew besides the scores (``policy.Signals`` as a dict), for a model in shadow;
+    #: None when no model was in shadow as the comment came in.
+    signals: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    #: Failed runs so far; the sweep gives up at ``FOLLOW_UP_MAX_ATTEMPTS`` and logs it.
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+
+
 class CommentBand(db.Model):
     """One LSH band key of a comment: comments sharing a key are candidate near-duplicates."""
 

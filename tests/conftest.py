@@ -63,10 +63,22 @@ class StubScorer:
         return with_overrides(self.THRESHOLDS, overrides)
 
 
+class SentClient(FlaskClient):
+    """A test client that reads each response to its end and closes it, as a WSGI server does once it is sent.
+
+    What a view leaves for after the response (``call_on_close``: a new comment's follow-up) then runs
+    before the test's next line, as it would on a server before the reader's next request.
+    """
+
+    def open(self, *args: object, buffered: bool = True, **kwargs: object):  # type: ignore[override]
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 def make_app(tmp_path: Path, **config: object) -> Flask:
     settings = {"TESTING": True, "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False}
     settings.update(config)
     app = create_app(settings, instance_path=str(tmp_path / "instance"))
+    app.test_client_class = SentClient
 
     @app.before_request
     def fresh_g() -> None:

@@ -1,6 +1,7 @@
 """The reader's path in: a comment form or JSON post becomes a stored comment with its status.
 
-Here: ``submit`` (validate, screen, store), ``screening`` (the model's scores
+Here: ``submit`` (validate, screen, store), ``writes`` (how that path writes),
+``followups`` (a new comment's work after the response), ``screening`` (the model's scores
 and the site's rules), ``policy`` (routing), ``wordlists``, ``similarity``
 (near-duplicates), ``threads`` and ``thread_cache`` (what a reader sees),
 ``rendering`` (text to safe HTML), ``articles``, ``reports`` and
@@ -18,8 +19,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The article pages and the JSON API, the comment-text filters every template uses, ``import-article``."""
-    from . import api_views, articles, reader_views, views
+    """The article pages and the JSON API, the comment-text filters every template uses, ``import-article``,
+    the follow-ups' sweep."""
+    from . import api_views, articles, followups, reader_views, views
     from .rendering import comment_html, highlight, link
 
     app.register_blueprint(views.bp)
@@ -29,3 +31,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(highlight, "highlight")
     app.add_template_filter(lambda url, label: link(url, label), "comment_link")
     articles.register_commands(app)
+    followups.init_app(app)

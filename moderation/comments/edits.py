@@ -26,12 +26,13 @@ from training.datasets import Post
 
 from ..extensions import db
 from ..model.kinds import stored_explanation
-from ..models import Comment, CommentBand, CommentEdit, CommentSignature, Status, as_id, utcnow
-from . import similarity
+from ..models import Comment, CommentBand, CommentEdit, CommentSignature, FollowUp, Status, as_id, utcnow
+from . import followups
 from .policy import route
 from .screening import score, settings
-from .submit import Draft, SubmitError, commit_keeping_loaded, look_up, normalise, signals, validate, writes_in_turn
+from .submit import Draft, SubmitError, look_up, normalise, signals, validate
 from .thread_cache import thread_changed
+from .writes import commit_keeping_loaded, writes_in_turn
 
 #: One cookie per comment, named after it, living as long as the window.
 COOKIE_PREFIX = "comment_edit_"
@@ -127,11 +128,13 @@ def edit(comment: Comment, text: str, token: str | None) -> CommentEdit | None:
     with writes_in_turn():
         db.session.add(record)
         _forget_signature(comment.id)
-        similarity.index(comment, similarity.near(draft.text))
+        db.session.execute(sa.delete(FollowUp).where(FollowUp.comment_id == comment.id))
+        followups.record(comment.id, None)  # the new text is grouped after the response, as a new comment's
         if was_shown or comment.status == Status.PUBLISHED:
             thread_changed(article.id)
             db.session.expire(article, ["thread_version"])
         commit_keeping_loaded()
+    followups.after_response(comment.id)
     return record
 
 
@@ -155,7 +158,7 @@ def delete(comment: Comment, token: str | None) -> CommentEdit:
 
 
 def _forget_signature(comment_id: int) -> None:
-    """The old text's near-duplicate signature and band keys go; an edit indexes the new text after."""
+    """The old text's near-duplicate signature and band keys go; an edit's follow-up indexes the new text."""
     db.session.execute(sa.delete(CommentBand).where(CommentBand.comment_id == comment_id))
     db.session.execute(sa.delete(CommentSignature).where(CommentSignature.comment_id == comment_id))
 

@@ -20,13 +20,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The scorer, the Model page, the model and job commands; the shadow listens to new comments, site
+    """The scorer, the Model page, the model and job commands; the shadow listens to new comments' follow-ups, site
     learning to new labels.
 
     Nothing here touches the database: the registry's tables may not exist
     yet, so ``init-db`` and ``quickstart`` seed it (:func:`.store.seed`).
     """
-    from ..comments.submit import comment_stored
+    from ..comments.followups import following_up
     from ..queue.decisions import labels_given
     from . import commands, jobs, retrain, shadow, thresholds, views
     from .scoring import Scorer
@@ -38,5 +38,5 @@ def init_app(app: Flask) -> None:
     retrain.register_commands(app)
     thresholds.register_commands(app)
     commands.register_commands(app)
-    comment_stored.connect(shadow.on_comment_stored)
+    following_up.connect(shadow.on_following_up)
     labels_given.connect(retrain.on_labels_given)

@@ -7,10 +7,9 @@ version and routed through the same policy with that version's thresholds;
 the scores and the status it would have chosen are stored as a
 ``ShadowScore`` and nothing else changes.
 
-The reader must never wait for the shadow or see it fail: in a request the
-scoring runs after the response has been sent (``call_on_close``), in a fresh
-app context, and every error is logged and swallowed. Outside a request (the
-demo import) it runs at once, under the same guard.
+The reader must never wait for the shadow or see it fail: the scoring is part
+of the comment's follow-up, which runs after the response has been sent
+(:mod:`moderation.comments.followups`), and every error is logged and swallowed.
 
 The report compares, over a period, the shadow's routing with the active
 model's (a confusion table of statuses), how often each agreed with what
@@ -22,20 +21,18 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import click
 import sqlalchemy as sa
-from flask import Flask, Response, after_this_request, current_app, has_request_context
+from flask import Flask
 
 from training.datasets import Post
 from training.registry import RegistryError
 
 from ..comments import screening
 from ..comments.policy import Signals, route
-from ..comments.submit import Known
 from ..extensions import db
 from ..models import Article, Comment, Decision, Moderator, ShadowPeriod, ShadowScore, Status, utcnow
 from ..queue.decisions import latest_labelled_decisions
@@ -114,42 +111,19 @@ def _end(period: ShadowPeriod, moderator: Moderator | None) -> None:
 # --- scoring each new comment ---------------------------------------------------------
 
 
-def on_comment_stored(_app: Flask, *, comment: Comment, signals: Signals, known: Known) -> None:
-    """Listens to :data:`..comments.submit.comment_stored`: while a model is in shadow, it scores each new one."""
-    if known.shadowing:
-        observe(comment, signals)
-
-
-def observe(comment: Comment, signals: Signals) -> None:
-    """Have the shadow score a just-stored comment, after the response when there is one; never raises."""
+def on_following_up(_app: Flask, *, comment: Comment, signals: Signals | None) -> None:
+    """Listens to :data:`..comments.followups.following_up`, after the reader's response: while a model is in
+    shadow (``signals`` is given then), it scores each new comment. Never raises: the shadow only observes."""
+    if signals is None:
+        return
     try:
-        task = partial(_score_guarded, current_app._get_current_object(), comment.id, signals)
-        if has_request_context():
-            @after_this_request
-            def after_sending(response: Response) -> Response:
-                response.call_on_close(task)
-                return response
-        else:
-            task()
-    except Exception:  # the comment is stored; the shadow is only an observer
-        log.exception("shadow: could not schedule scoring of comment %s", comment.id)
-
-
-def _score_guarded(app: Flask, comment_id: int, signals: Signals) -> None:
-    """Runs after the request's context is gone, so it opens its own app context (and database session)."""
-    try:
-        with app.app_context():
-            try:
-                score_comment(comment_id, signals)
-            except Exception:
-                db.session.rollback()
-                raise
+        score_comment(comment.id, signals)
     except Exception:
-        log.exception("shadow: scoring comment %s failed", comment_id)
+        log.exception("shadow: scoring comment %s failed", comment.id)
 
 
 def score_comment(comment_id: int, signals: Signals) -> ShadowScore | None:
-    """Score and route one comment with the shadow version, if one is set, and store what it said."""
+    """Score and route one comment with the shadow version, if one is set, and add what it said (the caller commits)."""
     period = current_period()
     if period is None:
         return None
@@ -163,7 +137,6 @@ def score_comment(comment_id: int, signals: Signals) -> ShadowScore | None:
     row = ShadowScore(period_id=period.id, comment_id=comment_id, version=model.version, scores=scores,
                       status=decision.status, route_rule=decision.rule)
     db.session.add(row)
-    db.session.commit()
     return row
 
 

@@ -100,7 +100,7 @@ def area_of(module: str) -> str | None:
 def test_the_walk_sees_the_imports(graph: dict[str, set[str]]) -> None:
     """Guards the test itself: relative, nested and module imports are all resolved."""
     assert "moderation.comments.screening" in graph["moderation.comments.submit"]
-    assert "moderation.comments.similarity" in graph["moderation.comments.submit"]  # from . import similarity
+    assert "moderation.comments.followups" in graph["moderation.comments.submit"]  # from . import followups
     assert "moderation.comments.views" in graph["moderation.comments"]  # inside init_app
     assert "training.pipeline" in graph["training.compiled"]
 

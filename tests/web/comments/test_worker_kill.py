@@ -5,7 +5,9 @@ threads through the full form path (page, CSRF token, POST), one worker killed
 while they post. Afterwards every comment that got its success response
 (302 to ``#comment-ID``) is stored exactly once, and the only other rows are
 from requests whose answer was lost with the killed worker (the reader saw an
-error, not a success); every row is whole.
+error, not a success); every row is whole. A comment's follow-up (its
+near-duplicate signature, run after the response) is done or still recorded:
+the sweep then finishes every one left by the killed worker.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +29,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from moderation.extensions import db
-from moderation.models import Article, Comment, Status
+from moderation.comments import followups
+from moderation.models import Article, Comment, CommentSignature, FollowUp, Status
 from tests.conftest import make_app
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -149,3 +153,12 @@ def test_sigkill_of_a_worker_loses_and_duplicates_nothing(tmp_path: Path) -> Non
     assert set(stored) <= ok | lost, "nothing stored that no reader sent"
     assert len(stored) == len(set(stored))
     assert all(row.status == Status.PUBLISHED and row.route_rule for row in rows), "every row is whole"
+
+    with app.app_context():
+        ids = set(db.session.scalars(sa.select(Comment.id)))
+        signed = set(db.session.scalars(sa.select(CommentSignature.comment_id)))
+        waiting = set(db.session.scalars(sa.select(FollowUp.comment_id)))
+        assert ids == signed | waiting and not signed & waiting, "each follow-up is done or still recorded"
+        assert followups.sweep(timedelta(0)) == len(waiting)
+        assert set(db.session.scalars(sa.select(CommentSignature.comment_id))) == ids
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 0

@@ -12,7 +12,8 @@ Flows, each measured for both servers in the same run:
       ``--rate-seconds``), whatever the server's pace.
 Printed per flow: requests/s, p50, p99, errors and the ours/Isso ratio; for
 (d) also p99.9 and max. At the end, the comments stored are counted against
-the successful posts.
+the successful posts, and the after-response work our app left (its
+``follow_ups`` table) is finished by ``flask follow-ups sweep`` and checked.
 
 (a) to (c) are closed loops, driven by ``wrk`` (Debian's package; ``apt-get
 install wrk``), not a Python client: on a 2-core machine the generator
@@ -64,6 +65,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import common  # noqa: F401  (puts the repository root on sys.path)
+import sqlalchemy as sa
 from web import seed_thread
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -323,18 +325,48 @@ def prepare_ours(instance: Path, database_url: str | None) -> None:
         os.environ.update(saved)
 
 
-def stored_ours(instance: Path, database_url: str | None) -> list[str]:
-    import sqlalchemy as sa
-
+def our_engine(instance: Path, database_url: str | None) -> sa.Engine:
+    """The database the server used: the instance folder's SQLite file, or DATABASE_URL."""
     from moderation.config import database_url as resolve
 
-    engine = sa.create_engine(resolve(database_url, instance))
+    return sa.create_engine(resolve(database_url, instance))
+
+
+def stored_ours(instance: Path, database_url: str | None) -> list[str]:
+    engine = our_engine(instance, database_url)
     with engine.connect() as conn:
         texts = conn.execute(sa.text(
             "SELECT comments.text FROM comments JOIN articles ON articles.id = comments.article_id "
             "WHERE articles.slug = 'posts'")).scalars().all()
     engine.dispose()
     return list(texts)
+
+
+def follow_ups(label: str, instance: Path, database_url: str | None) -> str:
+    """The after-response work the runs left (rows of ``follow_ups``) is all done by the sweep command,
+    and every posted comment has the signature that work writes. Skipped where the table is not there
+    yet, so the script runs before and after the app records its follow-ups."""
+    engine = our_engine(instance, database_url)
+    try:
+        if not sa.inspect(engine).has_table("follow_ups"):
+            return f"{label}: follow-ups: table not present (skipped)"
+        with engine.connect() as conn:
+            before = conn.execute(sa.text("SELECT count(*) FROM follow_ups")).scalar_one()
+        subprocess.run([sys.executable, "-m", "flask", "--app", "moderation", "follow-ups", "sweep"],
+                       env=our_env(instance, database_url), cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                       timeout=600)
+        with engine.connect() as conn:
+            after = conn.execute(sa.text("SELECT count(*) FROM follow_ups")).scalar_one()
+            comments, signed = conn.execute(sa.text(
+                "SELECT count(*), count(comment_signatures.comment_id) FROM comments "
+                "JOIN articles ON articles.id = comments.article_id "
+                "LEFT JOIN comment_signatures ON comment_signatures.comment_id = comments.id "
+                "WHERE articles.slug = 'posts'")).one()
+    finally:
+        engine.dispose()
+    verdict = "met" if after == 0 and signed == comments else "MISSED"
+    return (f"{label}: follow-ups left after the runs {before}, after the sweep {after}; "
+            f"signatures for {signed} of {comments} comments -> {verdict}")
 
 
 # --- Isso ------------------------------------------------------------------
@@ -702,6 +734,10 @@ def main() -> None:
             for label, url in backends:
                 stored = stored_ours(instances[label], url)
                 print(f"  {label:<11} {check_stored(stored, post_runs(results[label], rate_flow))}")
+
+            print("\nafter-response work")
+            for label, url in backends:
+                print(f"  {follow_ups(label, instances[label], url)}")
 
             print("\ntargets")
             print_targets(results, labels, rate_flow, args.rate)

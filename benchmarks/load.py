@@ -571,6 +571,7 @@ async def fixed_rate(target: Target, rate: float, seconds: int) -> RateResult:
     t0 = last = loop.time()
 
     async def post(reader: Reader, number: int, due: float) -> None:
+        """One post on its reader; no answer before the timeout, or a broken connection, leaves it unanswered."""
         nonlocal last
         try:
             async with asyncio.timeout_at(due + RATE_TIMEOUT_S):
@@ -597,9 +598,11 @@ async def fixed_rate(target: Target, rate: float, seconds: int) -> RateResult:
     for reader in pool:
         reader.close()
     latencies.sort()
-    return RateResult(len(latencies) / (last - t0) if latencies else 0.0, percentile(latencies, 50),
-                      percentile(latencies, 99), len(latencies) - len(successes) + len(unanswered), successes,
-                      unanswered, percentile(latencies, 99.9), latencies[-1] if latencies else 0.0)
+    return RateResult(rps=len(latencies) / (last - t0) if latencies else 0.0, p50_ms=percentile(latencies, 50),
+                      p99_ms=percentile(latencies, 99), p999_ms=percentile(latencies, 99.9),
+                      max_ms=latencies[-1] if latencies else 0.0,
+                      errors=len(latencies) - len(successes) + len(unanswered),  # refused, and unanswered
+                      successes=successes, unanswered=unanswered)
 
 
 # --- the run ---------------------------------------------------------------

@@ -78,18 +78,33 @@ def run(comment_ids: list[int]) -> int:
     lock is held only for the claim, the inserts and the commit.
     """
     comments = db.session.scalars(sa.select(Comment).where(Comment.id.in_(comment_ids)).order_by(Comment.id)).all()
-    found = {c.id: similarity.near(c.text) for c in comments}
+    first = {comments[0].id: similarity.near(comments[0].text)} if comments else {}
     with writes_in_turn():
+        _unhurried()
         claimed: dict[int, dict | None] = {cid: signals for cid, signals in db.session.execute(_claim(comment_ids))}
         for comment in comments:
             if comment.id not in claimed:
                 continue
-            similarity.index(comment, found[comment.id])
+            # The rest of a batch look after the earlier ones are indexed: copies of one wave join one group.
+            found = first[comment.id] if comment.id in first else similarity.near(comment.text)
+            similarity.index(comment, found)
             signals = claimed[comment.id]
             following_up.send(current_app._get_current_object(), comment=comment,
                               signals=Signals(**signals) if signals else None)
         db.session.commit()
     return len(claimed)
+
+
+def _unhurried() -> None:
+    """On PostgreSQL, commit this transaction without waiting for its WAL flush.
+
+    Safe because a follow-up is done again if lost: a crash can only lose the
+    newest commits, whole, and then the follow-up row is back for the sweep.
+    Spares each post a second disk flush (the comment's own commit keeps its
+    flush: the reader has been told it is saved).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL synchronous_commit = off"))
 
 
 def _claim(comment_ids: list[int]) -> sa.Delete:

@@ -731,6 +731,8 @@ def main() -> None:
             for name, result in run_rate(servers, args.rate, args.rate_seconds).items():
                 results[name][rate_flow] = result
             print_flow(rate_flow, results, labels)
+            for server in servers.values():
+                server.stop()  # gracefully: what a worker has taken on is finished, follow-ups included
 
             print("\nstored against successful posts")
             print(f"  Isso        {check_stored(stored_isso(tmp), post_runs(results['Isso'], rate_flow))}")

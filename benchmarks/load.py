@@ -10,7 +10,9 @@ at their first post). Then flows, each measured for both servers in the same run
   (c) our JSON API read of the same thread (``/api/articles/SLUG/comments``)
       against the same Isso JSON;
   (d) the posts of (a) arriving at a fixed rate (``--rate`` posts/s for
-      ``--rate-seconds``), whatever the server's pace.
+      ``--rate-seconds``), whatever the server's pace, under another article
+      (a story breaking now): the thousands of posts of (a) make their
+      article's page count slower to find for every post after them.
 Printed per flow: requests/s, p50, p99, errors and the ours/Isso ratio; for
 (d) also p99.9 and max. At the end, the comments stored are counted against
 the successful posts, and the after-response work our app left (its
@@ -319,6 +321,7 @@ def prepare_ours(instance: Path, database_url: str | None) -> None:
             seed()  # the shipped model, as init-db puts it in the database
             seed_thread(PAGE_COMMENTS)  # article "bench"
             db.session.add(Article(slug="posts", title="Posting here", body="Readers post below."))
+            db.session.add(Article(slug="spike", title="A story breaking now", body="Readers post below."))
             db.session.commit()
             db.engine.dispose()
     finally:
@@ -338,7 +341,7 @@ def stored_ours(instance: Path, database_url: str | None) -> list[str]:
     with engine.connect() as conn:
         texts = conn.execute(sa.text(
             "SELECT comments.text FROM comments JOIN articles ON articles.id = comments.article_id "
-            "WHERE articles.slug = 'posts'")).scalars().all()
+            "WHERE articles.slug IN ('posts', 'spike')")).scalars().all()
     engine.dispose()
     return list(texts)
 
@@ -362,7 +365,7 @@ def follow_ups(label: str, instance: Path, database_url: str | None) -> str:
                 "SELECT count(*), count(comment_signatures.comment_id) FROM comments "
                 "JOIN articles ON articles.id = comments.article_id "
                 "LEFT JOIN comment_signatures ON comment_signatures.comment_id = comments.id "
-                "WHERE articles.slug = 'posts'")).one()
+                "WHERE articles.slug IN ('posts', 'spike')")).one()
     finally:
         engine.dispose()
     verdict = "met" if after == 0 and signed == comments else "MISSED"
@@ -421,7 +424,7 @@ def seed_isso(port: int) -> None:
 def stored_isso(tmp: Path) -> list[str]:
     with sqlite3.connect(tmp / "isso.db") as conn:
         return [text for (text,) in conn.execute("SELECT comments.text FROM comments JOIN threads "
-                                                  "ON threads.id = comments.tid WHERE threads.uri = '/posts'")]
+                                                  "ON threads.id = comments.tid WHERE threads.uri IN ('/posts', '/spike')")]
 
 
 # --- the fixed-rate run ----------------------------------------------------
@@ -644,11 +647,11 @@ def print_flow(flow: str, results: dict[str, dict[str, Result]], labels: list[st
 
 
 def run_rate(servers: dict[str, Server], rate: float, seconds: int) -> dict[str, RateResult]:
-    """The fixed-rate run on every server, one after another as the wrk runs are."""
+    """The fixed-rate run on every server, one after another as the wrk runs are, under the "spike" article."""
     results = {}
     for name, server in servers.items():
-        target = (Target(server.port, "/new?uri=/posts") if name == "Isso"
-                  else Target(server.port, "/articles/posts/comments", "/articles/posts"))
+        target = (Target(server.port, "/new?uri=/spike") if name == "Isso"
+                  else Target(server.port, "/articles/spike/comments", "/articles/spike"))
         results[name] = asyncio.run(fixed_rate(target, rate, seconds))
     return results
 

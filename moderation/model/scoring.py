@@ -14,7 +14,6 @@ and cached the same way, by ``Scorer.shadow_model``.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -96,7 +95,6 @@ class Scorer:
             if self._model is None or self._model.version != active:
                 try:
                     self._model = self.registry.load(active)
-                    settle_heap()
                 except ModelLoadError as exc:
                     log.error("model %s cannot be loaded, keeping %s: %s", active,
                               self._model.version if self._model else "none", exc)
@@ -147,19 +145,6 @@ class Scorer:
     def thresholds(self, overrides: Mapping[str, Mapping[str, float]]) -> dict[str, Thresholds]:
         """The active model's thresholds with the site's configured overrides applied."""
         return with_overrides(self.model().thresholds, overrides)
-
-
-def settle_heap() -> None:
-    """Move what the process holds by now (imports, the model) out of the cyclic garbage collector's walk.
-
-    A worker holds about 270,000 container objects once the libraries and a
-    model are loaded, and every full collection walked them all: 70 to 140 ms
-    during which the worker answered nobody, the long tail of the posting
-    benchmark's p99. Frozen objects are still freed by reference counting; only
-    the cycle search skips them. Called after each model load, once per version.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def get_scorer() -> Scorer:

@@ -124,6 +124,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
+        db.engine.dispose()  # its pooled connections close now, not when the app is garbage-collected
 
 
 @pytest.fixture

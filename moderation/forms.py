@@ -1,4 +1,4 @@
-"""What every area's forms share: the blank action form and the not-only-spaces check.
+"""What every area's forms share: the blank action form, the not-only-spaces check, the field error.
 
 Each area keeps its own forms beside its views (``comments/forms.py``,
 ``queue/forms.py``, ...); field formats and their messages live there, rules
@@ -27,3 +27,16 @@ def action_checked() -> bool:
         return True
     flash("The form expired; please try again.", "error")
     return False
+
+
+class FieldError(ValueError):
+    """Input refused by a plain function; ``field`` names the form field to show ``message`` at (None: the form).
+
+    Views put it beside the field and re-render the form with what was typed,
+    or answer JSON with it under ``errors``.
+    """
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

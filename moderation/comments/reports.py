@@ -24,6 +24,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import db
+from ..forms import FieldError
 from ..model.thresholds import in_force
 from ..models import Comment, Decision, Report, Status, utcnow
 from . import report_weights
@@ -36,13 +37,8 @@ READER_COOKIE_SECONDS = 365 * 24 * 3600
 NOTE_MAX_LENGTH = 300
 
 
-class ReportError(ValueError):
+class ReportError(FieldError):
     """A report that cannot be taken; ``field`` names the form field to show it at."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

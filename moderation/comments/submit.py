@@ -24,6 +24,7 @@ from flask import current_app
 from training.datasets import Post
 
 from ..extensions import db
+from ..forms import FieldError
 from ..model.kinds import stored_explanation
 from ..model.scoring import Scored
 from ..model.thresholds import stamp
@@ -55,13 +56,8 @@ class Client:
     user_agent: str = ""
 
 
-class SubmitError(ValueError):
+class SubmitError(FieldError):
     """A comment that cannot be accepted; ``field`` names the form field to show it at."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ def add_comment(article: Article, body: str, status: Status, n: int) -> Comment:
                       text=body, status=status, routed_status=Status.PENDING, route_rule="threshold.spam",
                       route_reason="bench", scores={"spam": 0.6, "toxic": 0.05}, model_version="bench")
     db.session.add(comment)
-    similarity.index(comment)
+    db.session.flush()
+    similarity.index(comment.id, similarity.near(body))
     return comment
 
 

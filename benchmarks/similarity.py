@@ -87,7 +87,7 @@ def cost(texts: list[str], existing: int) -> None:
                 c = new_comment(article, t, n)
                 db.session.add(c)
                 db.session.flush()
-                similarity.index(c, similarity.near(c.text))
+                similarity.index(c.id, similarity.near(c.text))
                 if n % 500 == 0:
                     db.session.commit()
             db.session.commit()
@@ -97,7 +97,7 @@ def cost(texts: list[str], existing: int) -> None:
                 db.session.add(c)
                 db.session.flush()  # the comment's own INSERT is not similarity's cost
                 started = time.perf_counter()
-                similarity.index(c, similarity.near(c.text))
+                similarity.index(c.id, similarity.near(c.text))
                 db.session.flush()
                 took.append((time.perf_counter() - started) * 1000)
                 db.session.commit()
@@ -121,7 +121,7 @@ def grouping(spam: list[str], others: list[str], rng: random.Random) -> None:
                 c = new_comment(article, text, n)
                 db.session.add(c)
                 db.session.flush()
-                similarity.index(c, similarity.near(c.text))
+                similarity.index(c.id, similarity.near(c.text))
                 made.append((wave, c.id))
             db.session.commit()
             group = dict(db.session.execute(sa.select(CommentSignature.comment_id, CommentSignature.group_id)).all())

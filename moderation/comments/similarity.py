@@ -145,32 +145,29 @@ def _nearest(count: int) -> sa.Select[tuple[int, bytes]]:
 _NEAREST = {count: _nearest(count) for count in range(1, BANDS + 1)}
 
 
-def index(comment: Comment, found: Near | None) -> None:
-    """Store a flushed comment's signature and band keys in the group ``near`` found; the caller commits.
+def index(comment_id: int, found: Near | None) -> None:
+    """Store a stored comment's signature and band keys in the group ``near`` found; the caller commits.
 
     Three statements at most, so a writer holds SQLite's lock briefly: merging
     the groups the comment bridges (a wave that started twice), its signature,
-    and its band keys in one multi-row INSERT.
+    and its band keys.
     """
     if found is None:
         return
-    group_id = min(found.groups, default=comment.id)
+    group_id = min(found.groups, default=comment_id)
     if len(found.groups) > 1:
         db.session.execute(sa.update(CommentSignature).where(CommentSignature.group_id.in_(found.groups - {group_id}))
                            .values(group_id=group_id).execution_options(synchronize_session=False))
-    db.session.execute(_INSERT_SIGNATURE, {"comment_id": comment.id, "group_id": group_id,
+    db.session.execute(_INSERT_SIGNATURE, {"comment_id": comment_id, "group_id": group_id,
                                            "signature": found.signature.tobytes()})
-    keys = {f"key{i}": key for i, key in enumerate(found.keys)}
-    db.session.execute(_INSERT_BANDS[len(keys)], {"comment_id": comment.id, **keys})
+    db.session.execute(_INSERT_BAND, [{"key": key, "comment_id": comment_id} for key in found.keys])
 
 
-_INSERT_SIGNATURE = sa.insert(CommentSignature.__table__)  # Core: nothing reads these rows back
-#: One INSERT of all of a comment's keys, built once per number of keys (at most ``BANDS``, fewer when two
-#: bands hash alike): one statement is one step for SQLite, where each step hands Python's GIL to another
-#: thread while the write lock is held, and one round trip for PostgreSQL.
-_INSERT_BANDS = {count: sa.insert(CommentBand.__table__).values(
-    [{"key": sa.bindparam(f"key{i}"), "comment_id": sa.bindparam("comment_id")} for i in range(count)])
-    for count in range(1, BANDS + 1)}
+# Core: nothing reads these rows back. The keys go as one executemany of a cached statement: a multi-row
+# VALUES is compiled again on every call (0.31 against 0.06 ms on SQLite, 0.49 against 0.35 ms on
+# PostgreSQL, where SQLAlchemy sends the executemany as one statement).
+_INSERT_SIGNATURE = sa.insert(CommentSignature.__table__)
+_INSERT_BAND = sa.insert(CommentBand.__table__)
 
 
 @dataclass(frozen=True)

@@ -616,7 +616,7 @@ def import_parsed(parsed: ParsedExport, *, labels: bool = False, rejected_as: st
             report.labels[label] += 1
     db.session.flush()
     for comment in to_group:
-        similarity.index(comment, similarity.near(comment.text))
+        similarity.index(comment.id, similarity.near(comment.text))
     for article_id in {c.article_id for c in stored.values()}:
         thread_changed(article_id)
     run.comments, run.labels = sum(report.imported.values()), dict(report.labels)

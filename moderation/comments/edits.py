@@ -134,7 +134,7 @@ def edit(comment: Comment, text: str, token: str | None) -> CommentEdit | None:
             thread_changed(article.id)
             db.session.expire(article, ["thread_version"])
         commit_keeping_loaded()
-    followups.after_response(comment.id)
+    followups.after_response(comment)
     return record
 
 

@@ -39,7 +39,7 @@ from .writes import writes_in_turn
 
 log = logging.getLogger(__name__)
 
-#: Sent in a new comment's follow-up transaction, with ``comment`` and, when a model was in shadow as it
+#: Sent in a new comment's follow-up transaction, with ``comment_id`` and, when a model was in shadow as it
 #: came in, the ``signals`` its routing had. Listeners add to the session and never raise; the caller commits.
 following_up = Namespace().signal("comment-following-up")
 
@@ -58,9 +58,12 @@ def record(comment_id: int, signals: Signals | None) -> None:
 _RECORD = sa.insert(FollowUp.__table__)
 
 
-def after_response(comment_id: int) -> None:
-    """Run a comment's follow-up once the response has been sent; at once when there is no request."""
-    task = partial(_run_guarded, current_app._get_current_object(), [comment_id])
+def after_response(comment: Comment) -> None:
+    """Run a stored comment's follow-up once the response has been sent; at once when there is no request.
+
+    The text goes along from the request: the follow-up then reads nothing back.
+    """
+    task = partial(_run_guarded, current_app._get_current_object(), {comment.id: comment.text})
     if not has_request_context():
         task()
         return
@@ -71,46 +74,54 @@ def after_response(comment_id: int) -> None:
         return response
 
 
-def run(comment_ids: list[int]) -> int:
-    """Do the follow-ups of these comments that are still to do and held by no one else; returns how many.
+def run(texts: dict[int, str]) -> int:
+    """Do the follow-ups of these comments (id: text) that are still to do and held by no one else; returns how many.
 
-    The near-duplicate lookups read before the claim, so on SQLite the write
-    lock is held only for the claim, the inserts and the commit.
+    The first near-duplicate lookup reads before the claim, so on SQLite the
+    write lock is held only for the claim, the inserts and the commit. A
+    comment deleted meanwhile has lost its follow-up row with it (the foreign
+    key cascades) and is not claimed.
     """
-    comments = db.session.scalars(sa.select(Comment).where(Comment.id.in_(comment_ids)).order_by(Comment.id)).all()
-    first = {comments[0].id: similarity.near(comments[0].text)} if comments else {}
+    ids = sorted(texts)
+    first = {ids[0]: similarity.near(texts[ids[0]])} if ids else {}
     with writes_in_turn():
-        _unhurried()
-        claimed: dict[int, dict | None] = {cid: signals for cid, signals in db.session.execute(_claim(comment_ids))}
-        for comment in comments:
-            if comment.id not in claimed:
+        claimed: dict[int, dict | None] = {row[0]: row[1] for row in db.session.execute(_claim(), {"ids": ids})}
+        for comment_id in ids:
+            if comment_id not in claimed:
                 continue
             # The rest of a batch look after the earlier ones are indexed: copies of one wave join one group.
-            found = first[comment.id] if comment.id in first else similarity.near(comment.text)
-            similarity.index(comment, found)
-            signals = claimed[comment.id]
-            following_up.send(current_app._get_current_object(), comment=comment,
+            found = first[comment_id] if comment_id in first else similarity.near(texts[comment_id])
+            similarity.index(comment_id, found)
+            signals = claimed[comment_id]
+            following_up.send(current_app._get_current_object(), comment_id=comment_id,
                               signals=Signals(**signals) if signals else None)
         db.session.commit()
     return len(claimed)
 
 
-def _unhurried() -> None:
-    """On PostgreSQL, commit this transaction without waiting for its WAL flush.
+def _claim() -> sa.Delete:
+    return _CLAIM_POSTGRESQL if db.session.get_bind().dialect.name == "postgresql" else _CLAIM
 
-    Safe because a follow-up is done again if lost: a crash can only lose the
-    newest commits, whole, and then the follow-up row is back for the sweep.
-    Spares each post a second disk flush (the comment's own commit keeps its
-    flush: the reader has been told it is saved).
+
+def _claiming() -> sa.Delete:
+    """Delete the follow-up rows of ``:ids`` that no one else holds, returning what each was to do.
+
+    PostgreSQL first locks them with ``FOR UPDATE SKIP LOCKED``; SQLite ignores
+    it: the DELETE's write lock is the claim there.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SET LOCAL synchronous_commit = off"))
-
-
-def _claim(comment_ids: list[int]) -> sa.Delete:
-    free = (sa.select(FollowUp.comment_id).where(FollowUp.comment_id.in_(comment_ids))
-            .with_for_update(skip_locked=True))  # SQLite ignores it: the DELETE's write lock is the claim there
+    free = (sa.select(FollowUp.comment_id).where(FollowUp.comment_id.in_(sa.bindparam("ids", expanding=True)))
+            .with_for_update(skip_locked=True))
     return sa.delete(FollowUp).where(FollowUp.comment_id.in_(free)).returning(FollowUp.comment_id, FollowUp.signals)
+
+
+#: Built once: composing the statement per follow-up cost more Python than running it.
+_CLAIM = _claiming()
+#: On PostgreSQL the claim also makes the transaction commit without waiting for its WAL flush (as
+#: ``SET LOCAL synchronous_commit = off`` would, without its own round trip). Safe because a follow-up is
+#: done again if lost: a crash can only lose the newest commits, whole, and then the follow-up row is back
+#: for the sweep. Spares each post a second disk flush; the comment's own commit keeps its flush, since the
+#: reader has been told it is saved. Evaluated for each claimed row, so only a transaction that writes.
+_CLAIM_POSTGRESQL = _claiming().returning(sa.func.set_config("synchronous_commit", "off", sa.true()))
 
 
 def sweep(older_than: timedelta) -> int:
@@ -121,27 +132,27 @@ def sweep(older_than: timedelta) -> int:
     """
     done, after = 0, 0
     while True:
-        ids = list(db.session.scalars(
-            sa.select(FollowUp.comment_id)
+        texts = {comment_id: text for comment_id, text in db.session.execute(
+            sa.select(FollowUp.comment_id, Comment.text).join(Comment, Comment.id == FollowUp.comment_id)
             .where(FollowUp.created_at <= utcnow() - older_than, FollowUp.comment_id > after,
                    FollowUp.attempts < current_app.config["FOLLOW_UP_MAX_ATTEMPTS"])
-            .order_by(FollowUp.comment_id).limit(SWEEP_BATCH)))
-        if not ids:
+            .order_by(FollowUp.comment_id).limit(SWEEP_BATCH))}
+        if not texts:
             return done
-        done += _run_counting_failures(ids)
-        after = ids[-1]
+        done += _run_counting_failures(texts)
+        after = max(texts)
 
 
-def _run_counting_failures(ids: list[int]) -> int:
+def _run_counting_failures(texts: dict[int, str]) -> int:
     try:
-        return run(ids)
+        return run(texts)
     except Exception:
         db.session.rollback()
-        log.exception("follow-ups of comments %s failed; trying them one by one", ids)
+        log.exception("follow-ups of comments %s failed; trying them one by one", sorted(texts))
     done = 0
-    for comment_id in ids:
+    for comment_id, text in texts.items():
         try:
-            done += run([comment_id])
+            done += run({comment_id: text})
         except Exception:
             db.session.rollback()
             log.exception("follow-up of comment %s failed", comment_id)
@@ -152,10 +163,10 @@ def _run_counting_failures(ids: list[int]) -> int:
     return done
 
 
-def _run_guarded(app: Flask, comment_ids: list[int]) -> None:
+def _run_guarded(app: Flask, texts: dict[int, str]) -> None:
     """After the response the request's context is gone: a fresh app context, and nothing raised to the server."""
     with app.app_context():
-        _run_counting_failures(comment_ids)
+        _run_counting_failures(texts)
 
 
 class _Sweeps:

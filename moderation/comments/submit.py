@@ -85,7 +85,7 @@ def submit(article: Article, draft: Draft, client: Client) -> Comment:
     decision = route(scored.scores if scored else None, facts, settings(scored, known.thresholds_stamp))
     comment = store(article, parent, draft, client, ip_hash, scored, decision,
                     facts if known.shadowing else None)
-    followups.after_response(comment.id)
+    followups.after_response(comment)
     return comment
 
 

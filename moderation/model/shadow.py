@@ -111,15 +111,15 @@ def _end(period: ShadowPeriod, moderator: Moderator | None) -> None:
 # --- scoring each new comment ---------------------------------------------------------
 
 
-def on_following_up(_app: Flask, *, comment: Comment, signals: Signals | None) -> None:
+def on_following_up(_app: Flask, *, comment_id: int, signals: Signals | None) -> None:
     """Listens to :data:`..comments.followups.following_up`, after the reader's response: while a model is in
     shadow (``signals`` is given then), it scores each new comment. Never raises: the shadow only observes."""
     if signals is None:
         return
     try:
-        score_comment(comment.id, signals)
+        score_comment(comment_id, signals)
     except Exception:
-        log.exception("shadow: scoring comment %s failed", comment.id)
+        log.exception("shadow: scoring comment %s failed", comment_id)
 
 
 def score_comment(comment_id: int, signals: Signals) -> ShadowScore | None:

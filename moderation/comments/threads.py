@@ -45,13 +45,13 @@ class ThreadPage:
     count: int
 
 
-def _visible(own_ids: Collection[int]) -> sa.ColumnElement[bool]:
-    """Published and not hidden by reports, a deleted comment's placeholder, or held and the reader's own."""
-    visible = sa.or_(sa.and_(Comment.status == Status.PUBLISHED, Comment.hidden_at.is_(None)),
-                     Comment.deleted_at.is_not(None))
-    if own_ids:
-        visible = sa.or_(visible, sa.and_(Comment.id.in_(own_ids), Comment.status.in_(HELD)))
-    return visible
+#: Published and not hidden by reports, a deleted comment's placeholder, or held and the reader's own
+#: (the ids given as ``own_ids``).
+_VISIBLE = sa.or_(
+    sa.and_(Comment.status == Status.PUBLISHED, Comment.hidden_at.is_(None)),
+    Comment.deleted_at.is_not(None),
+    sa.and_(Comment.id.in_(sa.bindparam("own_ids", expanding=True)), Comment.status.in_(HELD)),
+)
 
 
 def visible_comments(article: Article, own_ids: Collection[int]) -> list[Comment]:
@@ -59,8 +59,9 @@ def visible_comments(article: Article, own_ids: Collection[int]) -> list[Comment
         db.session.scalars(
             sa.select(Comment)
             .options(so.defer(Comment.scores), so.defer(Comment.explanation))  # moderators' data, not readers'
-            .where(Comment.article_id == article.id, _visible(own_ids))
-            .order_by(Comment.created_at, Comment.id)
+            .where(Comment.article_id == article.id, _VISIBLE)
+            .order_by(Comment.created_at, Comment.id),
+            {"own_ids": list(own_ids)},
         )
     )
 
@@ -117,13 +118,17 @@ def page_of(comment: Comment, per_page: int, own_ids: Collection[int]) -> int:
     root = comment
     while root.parent is not None:
         root = root.parent
-    earlier = db.session.scalar(
-        sa.select(sa.func.count(Comment.id)).where(
-            Comment.article_id == root.article_id,
-            Comment.parent_id.is_(None),
-            _visible(own_ids),
-            sa.or_(Comment.created_at < root.created_at,
-                   sa.and_(Comment.created_at == root.created_at, Comment.id < root.id)),
-        )
-    ) or 0
+    earlier = db.session.scalar(_EARLIER, {
+        "article_id": root.article_id, "created_at": root.created_at, "root_id": root.id, "own_ids": list(own_ids),
+    }) or 0
     return earlier // per_page + 1
+
+
+#: Built once: after every post, composing the count cost more Python than SQLite took to run it.
+_EARLIER = sa.select(sa.func.count(Comment.id)).where(
+    Comment.article_id == sa.bindparam("article_id"),
+    Comment.parent_id.is_(None),
+    _VISIBLE,
+    sa.or_(Comment.created_at < sa.bindparam("created_at"),
+           sa.and_(Comment.created_at == sa.bindparam("created_at"), Comment.id < sa.bindparam("root_id"))),
+)

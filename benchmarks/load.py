@@ -18,6 +18,10 @@ Printed per flow: requests/s, p50, p99, errors and the ours/Isso ratio; for
 the successful posts, and the after-response work our app left (its
 ``follow_ups`` table) is finished by ``flask follow-ups sweep`` and checked.
 
+``--floor`` also runs the stack floor (``floor_app.py``: a bare Flask-WTF form
+and one SQLAlchemy insert, same gunicorn, same database) per backend, in the
+warm-up and the POST c=8 run only: the ceiling our ratio to Isso can be read against.
+
 (a) to (c) are closed loops, driven by ``wrk`` (Debian's package; ``apt-get
 install wrk``), not a Python client: on a 2-core machine the generator
 competes with the servers for CPU, and wrk spends a few microseconds per
@@ -44,7 +48,7 @@ pip-installed into a throwaway virtualenv under the temporary folder (or
 127.0.0.1 only, and every run is bounded by ``--seconds`` (``--rate-seconds``).
 
     .venv/bin/python benchmarks/load.py [--seconds 10] [--rate 100 --rate-seconds 60]
-        [--worker-class sync|gthread] [--threads 4] [--isso-venv DIR]
+        [--worker-class sync|gthread] [--threads 4] [--isso-venv DIR] [--floor]
 """
 from __future__ import annotations
 
@@ -373,6 +377,35 @@ def follow_ups(label: str, instance: Path, database_url: str | None) -> str:
             f"signatures for {signed} of {comments} comments -> {verdict}")
 
 
+# --- the stack floor -------------------------------------------------------
+
+#: Its servers' names start so; they run the warm-up and POST c=8 only.
+FLOOR = "floor "
+
+
+def floor_url(tmp: Path, database_url: str | None) -> str:
+    """The floor's database: its own SQLite file in the run's temporary folder, or our PostgreSQL database
+    (its own table there)."""
+    from moderation.config import database_url as resolve
+
+    return resolve(database_url, tmp) if database_url else f"sqlite:///{tmp / 'floor.sqlite3'}"
+
+
+def prepare_floor(url: str) -> None:
+    """An empty ``floor_comments`` table, made here so the two workers find it rather than race to create it."""
+    import floor_app
+
+    app = floor_app.create_app(url)
+    with app.app_context():
+        floor_app.db.drop_all()
+        floor_app.db.create_all()
+        floor_app.db.engine.dispose()
+
+
+def floor_env(url: str) -> dict[str, str]:
+    return {**os.environ, "FLOOR_DATABASE_URL": url, "PYTHONPATH": str(ROOT / "benchmarks")}
+
+
 # --- Isso ------------------------------------------------------------------
 
 
@@ -638,18 +671,26 @@ RATE_P99_MS = 25
 
 
 def print_flow(flow: str, results: dict[str, dict[str, Result]], labels: list[str], note: str = "") -> None:
-    """A flow's lines: Isso's figures, then each of our backends' with its ratio to Isso's."""
+    """A flow's lines: Isso's figures, then each of our backends' with its ratio to Isso's, then the
+    floor's where it ran this flow, with its ratio to Isso's and ours to it."""
+    width = max(11, *map(len, results))  # wider only when a floor's name is there
     isso = results["Isso"][flow]
-    print(f"{flow:<11} Isso        {isso}{note}")
+    print(f"{flow:<11} {'Isso':<{width}} {isso}{note}")
     for label in labels:
         mine = results[label][flow]
-        print(f"{'':<11} {label:<11} {mine}   ours/Isso {ratio(mine, isso)}")
+        print(f"{'':<11} {label:<{width}} {mine}   ours/Isso {ratio(mine, isso)}")
+    for label in labels:
+        if flow in (floor := results.get(FLOOR + label, {})):
+            print(f"{'':<11} {FLOOR + label:<{width}} {floor[flow]}   floor/Isso {ratio(floor[flow], isso)}"
+                  f"   ours/floor {ratio(results[label][flow], floor[flow])}")
 
 
 def run_rate(servers: dict[str, Server], rate: float, seconds: int) -> dict[str, RateResult]:
     """The fixed-rate run on every server, one after another as the wrk runs are, under the "spike" article."""
     results = {}
     for name, server in servers.items():
+        if name.startswith(FLOOR):
+            continue
         target = (Target(server.port, "/new?uri=/spike") if name == "Isso"
                   else Target(server.port, "/articles/spike/comments", "/articles/spike"))
         results[name] = asyncio.run(fixed_rate(target, rate, seconds))
@@ -689,6 +730,8 @@ def main() -> None:
     # worker's threads overlap their waits on the database (2× the posts of sync workers here).
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--floor", action="store_true",
+                        help="also run the stack floor (floor_app.py) per backend, on POST c=8 only")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -704,7 +747,8 @@ def main() -> None:
         for name, text in {"our_post": WRK_OUR_POST, "isso_post": WRK_ISSO_POST, "get": WRK_GET}.items():
             scripts[name] = tmp / f"{name}.lua"
             scripts[name].write_text(text)
-        isso_port, *our_ports = free_ports(1 + len(backends))
+        isso_port, *ports = free_ports(1 + len(backends) * (2 if args.floor else 1))
+        our_ports, floor_ports = ports[:len(backends)], ports[len(backends):]
         python = isso_python(tmp, args.isso_venv)
         servers: dict[str, Server] = {}
         try:
@@ -719,16 +763,24 @@ def main() -> None:
                 servers[label] = Server(f"ours-{label.lower()}",
                                         gunicorn(sys.executable, "moderation:create_app()", port, args),
                                         our_env(instances[label], url), port, "/articles/bench")
+            for (label, url), port in zip(backends if args.floor else [], floor_ports, strict=True):
+                prepare_floor(floor := floor_url(tmp, url))
+                servers[FLOOR + label] = Server(f"floor-{label.lower()}",
+                                                gunicorn(sys.executable, "floor_app:create_app()", port, args),
+                                                floor_env(floor), port, "/articles/bench")
             print(f"\nworkers: 2 × gunicorn {args.worker_class}"
                   + (f" ({args.threads} threads)" if args.worker_class == "gthread" else "")
                   + f" per server, all servers up at once; each flow measured on every server back to back "
-                  f"(Isso, then ours); {args.seconds} s per run; load from wrk on 127.0.0.1, then "
+                  f"(Isso, then ours{', then the floor on POST c=8' if args.floor else ''}); "
+                  f"{args.seconds} s per run; load from wrk on 127.0.0.1, then "
                   f"{args.rate:g} posts/s for {args.rate_seconds} s from an asyncio client (open loop)\n")
 
             results: dict[str, dict[str, Result]] = {name: {} for name in servers}
             warm_up(servers, scripts, results)
             for flow, ours_script, ours_args, isso_script, isso_args, connections in FLOWS:
                 for name, server in servers.items():
+                    if name.startswith(FLOOR) and flow != "POST c=8":
+                        continue
                     script, (path, *extra) = (isso_script, isso_args) if name == "Isso" else (ours_script, ours_args)
                     if flow.startswith("API") and name == "Isso":
                         results[name][flow] = results[name]["page (200)"]  # Isso has one read: its thread JSON

@@ -125,7 +125,7 @@ def page_of(comment: Comment, per_page: int, own_ids: Collection[int]) -> int:
 
 
 #: Built once: after every post, composing the count cost more Python than SQLite took to run it.
-_EARLIER = sa.select(sa.func.count(Comment.id)).where(
+_EARLIER = sa.select(sa.func.count()).select_from(Comment).where(
     Comment.article_id == sa.bindparam("article_id"),
     Comment.parent_id.is_(None),
     _VISIBLE,

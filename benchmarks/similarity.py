@@ -33,7 +33,8 @@ import sqlalchemy as sa  # noqa: E402
 from common import load_sets  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
-from moderation import create_app, similarity  # noqa: E402
+from moderation import create_app  # noqa: E402
+from moderation.comments import similarity  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Article, Comment, CommentSignature, Status  # noqa: E402
 

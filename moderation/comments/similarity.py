@@ -8,7 +8,11 @@ MinHash signature: the share of equal values between two signatures
 estimates the Jaccard similarity of their shingle sets. The signature is cut
 into 16 bands of 4 values; each band's hash is stored in an indexed table, so
 the comments sharing a band with a new one (candidates, likely above about
-0.5 similarity) are an indexed lookup, whatever the size of the database.
+0.5 similarity) are an indexed lookup, whatever the size of the database. A
+band key is stored once per group, by the first comment of the group that had
+it: a copy that joins a group adds only the keys its group lacks, so a wave of
+thousands of copies costs a lookup what one copy does, and the table grows with
+the distinct texts rather than the comments.
 
 A new comment joins the group of a candidate whose estimated similarity
 reaches ``SAME_GROUP`` (merging the groups when it is near several: copies
@@ -44,8 +48,8 @@ SAME_GROUP = 0.5
 #: Shorter texts group only when equal once normalised: "you are so right" and "you are so wrong"
 #: share half their shingles, and one decision must never cover both.
 FUZZY_MIN_LENGTH = 50
-#: Most candidates read per new comment (newest first): a wave of thousands costs the same as one of fifty.
-CANDIDATES = 64
+#: Most candidate rows (key, comment) read per new comment, newest first: a bound for keys many groups share.
+CANDIDATES = 256
 
 _PRIME = np.uint64(4294967291)  # the largest prime below 2**32: every hash value fits in 32 bits
 _rng = np.random.default_rng(20261126)  # fixed: signatures are stored and compared across processes
@@ -95,11 +99,13 @@ def _unpack(raw: bytes) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Near:
-    """A new comment's signature and band keys, and the groups of the comments it is near."""
+    """A new comment's signature and band keys, the groups of the comments it is near, and which of its keys
+    those groups already have."""
 
     signature: np.ndarray
     keys: list[int]
     groups: frozenset[int]
+    indexed: frozenset[int] = frozenset()
 
 
 def near(text: str) -> Near | None:
@@ -117,40 +123,34 @@ def near(text: str) -> Near | None:
         return None
     needed = SAME_GROUP if len(normalise(text)) >= FUZZY_MIN_LENGTH else 1.0
     keys = band_keys(sig)
-    rows = db.session.execute(_NEAREST[len(keys)], {f"key{i}": key for i, key in enumerate(keys)}).all()
+    rows = db.session.execute(_NEAREST, {"keys": keys}).all()
+    candidates = {comment_id: (group, raw) for _, comment_id, group, raw in rows}
     groups: frozenset[int] = frozenset()
-    if rows:
-        scores = similarity(sig, np.stack([_unpack(raw) for _, raw in rows]))
-        groups = frozenset(group for (group, _), score in zip(rows, scores, strict=True) if score >= needed)
-    return Near(sig, keys, groups)
+    if candidates:
+        scores = similarity(sig, np.stack([_unpack(raw) for _, raw in candidates.values()]))
+        groups = frozenset(group for (group, _), score in zip(candidates.values(), scores, strict=True)
+                           if score >= needed)
+    return Near(sig, keys, groups, frozenset(key for key, _, group, _ in rows if group in groups))
 
 
-def _nearest(count: int) -> sa.Select[tuple[int, bytes]]:
-    """Group and signature of the newest ``CANDIDATES`` comments sharing one of ``count`` band keys.
-
-    Each key is read newest first, at most ``CANDIDATES`` of it, through the
-    primary key (key, comment_id): reading every comment under the keys cost as
-    much as the wave was long (a wave of 6,000 copies made each new copy read
-    96,000 rows); this stays the same however long it grows. Built once per
-    number of keys: composing it per comment cost 2.5 ms of Python.
-    """
-    per_key = [sa.select(CommentBand.comment_id).where(CommentBand.key == sa.bindparam(f"key{i}"))
-               .order_by(CommentBand.comment_id.desc()).limit(CANDIDATES).subquery() for i in range(count)]
-    newest = sa.union(*(sa.select(sub.c.comment_id) for sub in per_key)).subquery()
-    candidates = sa.select(newest.c.comment_id).order_by(newest.c.comment_id.desc()).limit(CANDIDATES)
-    return (sa.select(CommentSignature.group_id, CommentSignature.signature)
-            .where(CommentSignature.comment_id.in_(candidates)))
-
-
-_NEAREST = {count: _nearest(count) for count in range(1, BANDS + 1)}
+#: The candidates: each comment holding one of the keys, with its group and signature. Built once: composing
+#: it per comment cost more Python than running it.
+_NEAREST = (
+    sa.select(CommentBand.key, CommentBand.comment_id, CommentSignature.group_id, CommentSignature.signature)
+    .join(CommentSignature, CommentSignature.comment_id == CommentBand.comment_id)
+    .where(CommentBand.key.in_(sa.bindparam("keys", expanding=True)))
+    .order_by(CommentBand.comment_id.desc())
+    .limit(CANDIDATES)
+)
 
 
 def index(comment_id: int, found: Near | None) -> None:
-    """Store a stored comment's signature and band keys in the group ``near`` found; the caller commits.
+    """Store a stored comment's signature, in the group ``near`` found, and the band keys that group lacks;
+    the caller commits.
 
     Three statements at most, so a writer holds SQLite's lock briefly: merging
     the groups the comment bridges (a wave that started twice), its signature,
-    and its band keys.
+    and its new band keys.
     """
     if found is None:
         return
@@ -160,7 +160,8 @@ def index(comment_id: int, found: Near | None) -> None:
                            .values(group_id=group_id).execution_options(synchronize_session=False))
     db.session.execute(_INSERT_SIGNATURE, {"comment_id": comment_id, "group_id": group_id,
                                            "signature": found.signature.tobytes()})
-    db.session.execute(_INSERT_BAND, [{"key": key, "comment_id": comment_id} for key in found.keys])
+    if new := [{"key": key, "comment_id": comment_id} for key in found.keys if key not in found.indexed]:
+        db.session.execute(_INSERT_BAND, new)
 
 
 # Core: nothing reads these rows back. The keys go as one executemany of a cached statement: a multi-row

@@ -152,3 +152,27 @@ def test_an_edit_groups_the_new_text_after_the_response(app: Flask, client: Flas
     assert response.status_code == 302
     first = db.session.scalars(sa.select(Comment).order_by(Comment.id)).first()
     assert group_of(mine) == first.id and waiting() == set()
+
+
+def test_a_wave_stores_each_band_key_once_for_its_group(app: Flask, client: FlaskClient, article: Article) -> None:
+    """Copies that join a group add only the keys it lacks: a long wave costs each new copy what a short one did."""
+    first = post_comment(client, article, comment="Exactly the same words posted again and again by one bot here.",
+                         email="bot@example.org")
+    assert first.status_code == 302
+    copies = [post_comment(app.test_client(), article, comment="Exactly the same words posted again and again "
+                           "by one bot here.", email=f"bot{n}@example.org") for n in range(5)]
+    assert {response.status_code for response in copies} == {302}
+    comments = list(db.session.scalars(sa.select(Comment).order_by(Comment.id)))
+    assert {group_of(c) for c in comments} == {comments[0].id}
+    keyed = db.session.execute(sa.select(CommentBand.comment_id, sa.func.count()).group_by(CommentBand.comment_id))
+    assert {comment_id: count for comment_id, count in keyed} == {
+        comments[0].id: db.session.scalar(sa.select(sa.func.count()).select_from(CommentBand))}
+
+    edited = wave_text(1)
+    for n, text in enumerate([wave_text(0), edited]):
+        post_comment(app.test_client(), article, comment=text, email=f"w{n}@example.org")
+    first_ad, edit = db.session.scalars(sa.select(Comment).where(Comment.text.like("%replica%")).order_by(Comment.id))
+    assert group_of(edit) == group_of(first_ad) == first_ad.id
+    own = set(db.session.scalars(sa.select(CommentBand.key).where(CommentBand.comment_id == edit.id)))
+    earlier = set(db.session.scalars(sa.select(CommentBand.key).where(CommentBand.comment_id == first_ad.id)))
+    assert own and not own & earlier  # the edit keeps only the keys its group did not have yet

@@ -28,8 +28,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from moderation.extensions import db
 from moderation.comments import followups
+from moderation.extensions import db
 from moderation.models import Article, Comment, CommentSignature, FollowUp, Status
 from tests.conftest import make_app
 

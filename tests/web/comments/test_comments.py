@@ -135,6 +135,18 @@ def test_duplicate_is_refused_with_a_message(client: FlaskClient, article: Artic
     assert len(comments()) == 1
 
 
+def test_duplicate_means_same_text_same_email_same_article(client: FlaskClient, article: Article) -> None:
+    other = Article(slug="other", title="Another story", body="More.")
+    db.session.add(other)
+    db.session.commit()
+    post_comment(client, article, comment="Great piece.")
+    assert post_comment(client, article, comment="Great piece!").status_code == 302
+    assert post_comment(client, article, comment="Great piece.", email="someone.else@example.org").status_code == 302
+    assert post_comment(client, other, comment="Great piece.").status_code == 302
+    assert post_comment(client, article, comment="  Great piece.\r\n").status_code == 400  # the same once tidied
+    assert len(comments()) == 4
+
+
 def test_closed_article_refuses_comments(client: FlaskClient, article: Article) -> None:
     article.comments_open = False
     db.session.commit()

@@ -8,7 +8,11 @@ follow-up, timed apart. A cProfile of the same posts gives the milliseconds
 per post of each step. SQLite in a temporary instance folder, or the
 PostgreSQL database in DATABASE_URL, which it EMPTIES.
 
-    .venv/bin/python benchmarks/post_profile.py [--posts 500]
+    .venv/bin/python benchmarks/post_profile.py [--posts 500] [--existing 5000]
+
+``--existing N`` first posts N comments to the article the same way (not
+timed): what a post costs under a story that already has a long thread, where
+any look-up that reads the article's or a reader's comments shows.
 """
 from __future__ import annotations
 
@@ -59,6 +63,7 @@ def per_post(stats: pstats.Stats, posts: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--existing", type=int, default=0, help="comments posted to the article before timing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="post-profile-") as instance:
         app = create_app({"RATELIMIT_ENABLED": False, "SECRET_KEY": "post-profile"}, instance_path=instance)
@@ -88,7 +93,7 @@ def main() -> None:
             assert response.status_code == 302, response.status_code
             return answered - start, time.perf_counter() - answered
 
-        for n in range(50):  # warm: the model's caches, the statement caches
+        for n in range(50 + args.existing):  # warm: the model's caches, the statement caches; then the thread
             post(-n - 1)
         timings = [post(n) for n in range(args.posts)]
         profiler = cProfile.Profile()

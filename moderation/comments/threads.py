@@ -110,7 +110,7 @@ def thread_page(article: Article, own_ids: Collection[int], page: int, per_page:
 
 
 def page_of(comment: Comment, per_page: int, own_ids: Collection[int]) -> int:
-    """The page on which a comment appears, for permalinks and redirects after posting.
+    """The page on which a comment appears, for permalinks and links in notifications.
 
     Counts the visible top-level comments before its thread's root in SQL,
     rather than building the whole thread.
@@ -124,11 +124,29 @@ def page_of(comment: Comment, per_page: int, own_ids: Collection[int]) -> int:
     return earlier // per_page + 1
 
 
-#: Built once: after every post, composing the count cost more Python than SQLite took to run it.
-_EARLIER = sa.select(sa.func.count()).select_from(Comment).where(
+def landing_page(article: Article, parent_id: int | None, per_page: int, own_ids: Collection[int]) -> int:
+    """The page a comment about to be posted will appear on, for the redirect after posting.
+
+    A reply lands on its parent's page; a new top-level comment after every
+    visible one. Asked before the comment is written, in the transaction that
+    writes it: asked after the commit, it cost the post a transaction of its
+    own (0.8 ms of 6.7 on PostgreSQL). A top-level comment another reader
+    commits in between can move the new one a page on, at a page boundary.
+    """
+    parent = db.session.get(Comment, parent_id) if parent_id is not None else None
+    if parent is not None and parent.article_id == article.id:
+        return page_of(parent, per_page, own_ids)
+    roots = db.session.scalar(_ROOTS, {"article_id": article.id, "own_ids": list(own_ids)}) or 0
+    return roots // per_page + 1
+
+
+#: Built once: with every post, composing the count cost more Python than SQLite took to run it.
+_ROOTS = sa.select(sa.func.count()).select_from(Comment).where(
     Comment.article_id == sa.bindparam("article_id"),
     Comment.parent_id.is_(None),
     _VISIBLE,
-    sa.or_(Comment.created_at < sa.bindparam("created_at"),
-           sa.and_(Comment.created_at == sa.bindparam("created_at"), Comment.id < sa.bindparam("root_id"))),
 )
+_EARLIER = _ROOTS.where(sa.or_(
+    Comment.created_at < sa.bindparam("created_at"),
+    sa.and_(Comment.created_at == sa.bindparam("created_at"), Comment.id < sa.bindparam("root_id")),
+))

@@ -14,7 +14,7 @@ from .forms import CommentForm
 from .report_weights import REASONS
 from .submit import Client, Draft, SubmitError, submit
 from .thread_cache import rendered_thread
-from .threads import page_of, published_count
+from .threads import landing_page, published_count
 
 bp = Blueprint("articles", __name__)
 
@@ -108,6 +108,7 @@ def post_comment(slug: str) -> Response | tuple[str, int]:
         parent_id=form.parent_id(),
         honeypot=bool(form.website_confirm.data),
     )
+    page = landing_page(article, draft.parent_id, current_app.config["COMMENTS_PER_PAGE"], own_comment_ids())
     try:
         comment = submit(article, draft, Client(ip=request.remote_addr or "", user_agent=request.user_agent.string))
     except SubmitError as exc:
@@ -122,7 +123,6 @@ def post_comment(slug: str) -> Response | tuple[str, int]:
         flash("Thank you, your comment is published.", "success")
     else:
         flash("Thank you. Your comment is awaiting moderation.", "info")
-    page = page_of(comment, current_app.config["COMMENTS_PER_PAGE"], own_comment_ids())
     response = redirect(url_for(".show", slug=slug, cpage=page if page > 1 else None, _anchor=f"comment-{comment.id}"))
     remember_author(response, form)
     if current_app.config["EDIT_WINDOW_SECONDS"]:

@@ -217,6 +217,11 @@ def test_comments_are_oldest_first_and_paginated(app: Flask, client: FlaskClient
     # The redirect after posting lands on the page where the new comment is.
     response = post_comment(client, article, comment="Comment number 5.", email="r5@example.org")
     assert "cpage=3" in response.headers["Location"]
+    # A reply lands on its thread's page, however many pages came after it.
+    first_comment = comments()[0]
+    response = post_comment(client, article, comment="A reply to the first.", email="r6@example.org",
+                            comment_parent=str(first_comment.id))
+    assert response.headers["Location"].endswith(f"/articles/{article.slug}#comment-{comments()[-1].id}")
 
 
 def test_remember_me_sets_cookies_only_with_consent(client: FlaskClient, article: Article) -> None:

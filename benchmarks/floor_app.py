@@ -25,15 +25,18 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, Response, redirect, url_for
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import FlaskForm
-from sqlalchemy import String, Text, event
+from sqlalchemy import String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wtforms import StringField, TextAreaField
 from wtforms.validators import URL, Email, InputRequired, Length, Optional
+
+# The floor pays for SQLite what ours pays: importing moderation registers its "connect" listener, which
+# sets our pragmas (WAL, synchronous=NORMAL, foreign keys, busy timeout), on every engine.
+from moderation import _sqlite_pragmas  # noqa: F401
 
 PAGE = """<!doctype html>
 <title>{{ slug }}</title>
@@ -79,16 +82,6 @@ class CommentForm(FlaskForm):
     url = StringField("Website", validators=[Optional(), Length(max=200), URL()])
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """The pragmas moderation/__init__.py sets, so the floor pays for SQLite what ours pays."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
-
-
 def create_app(database_url: str | None = None) -> Flask:
     """The floor app on ``database_url`` (else FLOOR_DATABASE_URL), its table created if missing."""
     app = Flask(__name__)
@@ -100,8 +93,6 @@ def create_app(database_url: str | None = None) -> Flask:
     )
     db.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
         db.create_all()
     page = app.jinja_env.from_string(PAGE)  # compiled once, not per request
 

@@ -123,9 +123,9 @@ class Comment(db.Model):
     email: so.Mapped[str] = so.mapped_column(sa.String(254))
     url: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     text: so.Mapped[str] = so.mapped_column(sa.Text)
-    #: :func:`text_key` of ``text``; None on comments stored before it existed (older than the duplicate window).
-    text_key: so.Mapped[int | None] = so.mapped_column(sa.BigInteger, default=lambda context: text_key(
-        context.get_current_parameters()["text"]))
+    #: :func:`text_key` of ``text``, kept by :meth:`_keyed`; None on comments stored before it existed (older
+    #: than the duplicate window).
+    text_key: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     ip_hash: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     user_agent: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -154,6 +154,12 @@ class Comment(db.Model):
 
     article: so.Mapped[Article] = so.relationship(back_populates="comments")
     parent: so.Mapped[Comment | None] = so.relationship(remote_side=[id])
+
+    @so.validates("text")
+    def _keyed(self, _key: str, text: str) -> str:
+        """Whenever the text is set (a new comment, an import, an edit), its digest follows."""
+        self.text_key = text_key(text)
+        return text
 
     def risk(self) -> float:
         """The highest label score, the queue's default sort key."""

@@ -26,7 +26,7 @@ from training.datasets import Post
 
 from ..extensions import db
 from ..model.kinds import stored_explanation
-from ..models import Comment, CommentBand, CommentEdit, CommentSignature, FollowUp, Status, as_id, text_key, utcnow
+from ..models import Comment, CommentBand, CommentEdit, CommentSignature, FollowUp, Status, as_id, utcnow
 from . import followups
 from .policy import route
 from .screening import score, settings
@@ -118,7 +118,6 @@ def edit(comment: Comment, text: str, token: str | None) -> CommentEdit | None:
                          scores_before=comment.scores)
     was_shown = comment.status == Status.PUBLISHED
     comment.text = draft.text
-    comment.text_key = text_key(draft.text)
     comment.status = comment.routed_status = decision.status
     comment.route_rule, comment.route_reason = decision.rule, decision.reason[:300]
     comment.scores = scored.scores if scored else None

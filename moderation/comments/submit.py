@@ -218,7 +218,6 @@ def store(
         email=draft.email,
         url=draft.url or None,
         text=draft.text,
-        text_key=text_key(draft.text),
         ip_hash=ip_hash,
         user_agent=client.user_agent[:300],
         created_at=utcnow(),

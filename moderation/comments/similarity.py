@@ -105,7 +105,7 @@ class Near:
     signature: np.ndarray
     keys: list[int]
     groups: frozenset[int]
-    indexed: frozenset[int] = frozenset()
+    indexed: frozenset[int]
 
 
 def near(text: str) -> Near | None:
